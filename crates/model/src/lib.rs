@@ -1,0 +1,12 @@
+//! Domain vocabulary shared by every Aetherion crate: exact amounts, roles, sides and ids.
+//!
+//! Architecture invariant: this crate does no IO, never reads a clock and depends on nothing
+//! but `thiserror`. Everything here is plain data with exact arithmetic.
+
+mod amount;
+mod role;
+mod time;
+
+pub use amount::{Amount, AmountError};
+pub use role::{Role, UnknownRole};
+pub use time::UnixMicros;

@@ -1,0 +1,183 @@
+//! Storage tests, each run against SQLite (a fresh file) and PostgreSQL (a fresh database).
+
+use aetherion_model::{Amount, Role, UnixMicros};
+
+use crate::testing::TestDatabase;
+use crate::*;
+
+/// Runs `$body` with a `Store` on each backend.
+macro_rules! on_both_backends {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let $store = Store::connect(&Store::sqlite_url(dir.path())).await.unwrap();
+                assert_eq!($store.backend(), Backend::Sqlite);
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let db = TestDatabase::create_postgres().await.unwrap();
+                {
+                    let $store = Store::connect(&db.url).await.unwrap();
+                    assert_eq!($store.backend(), Backend::Postgres);
+                    $body
+                    $store.close().await;
+                }
+                db.drop_database().await.unwrap();
+            }
+        }
+    };
+}
+
+fn new_user(n: u32) -> (NewUser, NewAccount) {
+    (
+        NewUser {
+            user_id: format!("u{n}"),
+            email: format!("user{n}@example.com"),
+            display_name: format!("User {n}"),
+            password_hash: "$argon2id$stub".into(),
+            created_at: UnixMicros(1_700_000_000_000_000 + i64::from(n)),
+        },
+        NewAccount {
+            quote_asset: "USD".into(),
+            starting_cash: Amount::from_units(100_000).unwrap(),
+            deposit_id: format!("d{n}"),
+        },
+    )
+}
+
+fn token(hash: &str, family: &str, user: &str, expires_at: i64) -> NewRefreshToken {
+    NewRefreshToken {
+        token_hash: hash.into(),
+        family_id: family.into(),
+        user_id: user.into(),
+        issued_at: UnixMicros(0),
+        expires_at: UnixMicros(expires_at),
+    }
+}
+
+on_both_backends!(first_user_is_admin_and_later_ones_are_users, |store| {
+    let (u1, a1) = new_user(1);
+    let (u2, a2) = new_user(2);
+    let first = store.register_user(&u1, &a1).await.unwrap();
+    let second = store.register_user(&u2, &a2).await.unwrap();
+    assert_eq!(first.role, Role::Admin);
+    assert_eq!(second.role, Role::User);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    assert_eq!(store.user_by_email("user2@example.com").await.unwrap(), Some(second.clone()));
+    assert_eq!(store.user_by_id("u1").await.unwrap(), Some(first));
+    assert_eq!(store.user_by_id("nobody").await.unwrap(), None);
+});
+
+on_both_backends!(duplicate_email_is_rejected_and_changes_nothing, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    let (mut dup, mut dup_account) = new_user(2);
+    dup.email = u1.email.clone();
+    dup_account.deposit_id = "d-dup".into();
+    let err = store.register_user(&dup, &dup_account).await.unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateEmail), "{err:?}");
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert!(store.balances("u2").await.unwrap().is_empty());
+});
+
+on_both_backends!(new_account_holds_exactly_the_starting_cash, |store| {
+    let (u1, mut a1) = new_user(1);
+    a1.starting_cash = "100000.12345678".parse().unwrap();
+    store.register_user(&u1, &a1).await.unwrap();
+    let balances = store.balances("u1").await.unwrap();
+    assert_eq!(
+        balances,
+        vec![Balance { asset: "USD".into(), free: a1.starting_cash, reserved: Amount::ZERO }]
+    );
+    assert_eq!(store.total_deposits("u1", "USD").await.unwrap(), a1.starting_cash);
+    assert_eq!(store.account_quote_asset("u1").await.unwrap().as_deref(), Some("USD"));
+});
+
+on_both_backends!(refresh_tokens_rotate_once_and_reuse_revokes_the_family, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    store.insert_refresh_token(&token("h1", "f1", "u1", 1_000)).await.unwrap();
+
+    let outcome = store
+        .rotate_refresh_token("h1", |fam, user| token("h2", fam, user, 1_000), UnixMicros(10))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Rotated { user_id: "u1".into() });
+
+    // h1 again: reuse. The family, including the fresh h2, is revoked.
+    let outcome = store
+        .rotate_refresh_token("h1", |fam, user| token("h3", fam, user, 1_000), UnixMicros(20))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Reused);
+    let outcome = store
+        .rotate_refresh_token("h2", |fam, user| token("h4", fam, user, 1_000), UnixMicros(30))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Expired);
+
+    let outcome = store
+        .rotate_refresh_token("nope", |fam, user| token("h5", fam, user, 1_000), UnixMicros(30))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Unknown);
+});
+
+on_both_backends!(expired_refresh_tokens_are_refused, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    store.insert_refresh_token(&token("h1", "f1", "u1", 100)).await.unwrap();
+    let outcome = store
+        .rotate_refresh_token("h1", |fam, user| token("h2", fam, user, 1_000), UnixMicros(100))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Expired);
+});
+
+on_both_backends!(revoking_a_family_ends_every_token_in_it, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    store.insert_refresh_token(&token("h1", "f1", "u1", 1_000)).await.unwrap();
+    store.insert_refresh_token(&token("other", "f2", "u1", 1_000)).await.unwrap();
+    assert!(store.revoke_refresh_family("h1", UnixMicros(5)).await.unwrap());
+    assert!(!store.revoke_refresh_family("unknown", UnixMicros(5)).await.unwrap());
+    let outcome = store
+        .rotate_refresh_token("h1", |fam, user| token("h2", fam, user, 1_000), UnixMicros(6))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Expired);
+    // Another family of the same user is untouched.
+    let outcome = store
+        .rotate_refresh_token("other", |fam, user| token("h3", fam, user, 1_000), UnixMicros(6))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RotateOutcome::Rotated { user_id: "u1".into() });
+});
+
+#[tokio::test]
+async fn sqlite_data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url(dir.path());
+    let store = Store::connect(&url).await.unwrap();
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    store.close().await;
+    let store = Store::connect(&url).await.unwrap();
+    assert_eq!(store.user_by_id("u1").await.unwrap().map(|u| u.email), Some(u1.email));
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&store.pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    let err = Store::connect("mysql://localhost/x").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl));
+}
