@@ -1,0 +1,22 @@
+//! What every service shares.
+
+use std::sync::Arc;
+
+use aetherion_store::Store;
+use tokio::sync::Mutex;
+
+use crate::auth::TokenKeys;
+use crate::auth::password::PasswordHasherPool;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub keys: Arc<TokenKeys>,
+    pub passwords: PasswordHasherPool,
+    pub throttle: LoginThrottle,
+    /// Held while a registration is stored, so that exactly one first user becomes admin.
+    pub register_lock: Mutex<()>,
+}
