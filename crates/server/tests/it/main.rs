@@ -1,0 +1,7 @@
+//! Integration tests: the real server on a free port, called over the network with the
+//! generated clients (and raw HTTP/1.1 for gRPC-Web).
+
+mod auth;
+mod harness;
+mod storage;
+mod transport;
