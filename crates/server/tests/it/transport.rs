@@ -27,12 +27,20 @@ async fn grpc_web_call<IO>(io: IO, authority: &str, path: &str, message: &impl M
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await.unwrap();
-    tokio::spawn(conn);
     let payload = message.encode_to_vec();
     let mut frame = vec![0u8];
     frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     frame.extend_from_slice(&payload);
+    grpc_web_raw(io, authority, path, frame, token).await
+}
+
+/// A gRPC-Web request whose body is exactly `frame` (possibly malformed).
+async fn grpc_web_raw<IO>(io: IO, authority: &str, path: &str, frame: Vec<u8>, token: Option<&str>) -> WebResponse
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await.unwrap();
+    tokio::spawn(conn);
     let mut request = http::Request::post(path)
         .header("host", authority)
         .header("content-type", "application/grpc-web+proto")
@@ -100,6 +108,38 @@ async fn grpc_web_over_http1_registers_logs_in_and_reports_errors() {
     assert!(exposed.contains("grpc-status") && exposed.contains("grpc-message"), "{exposed}");
     let response = grpc_web_call(connect().await.unwrap(), &authority, "/aetherion.v1.AuthService/GetUser", &pb::GetUserRequest {}, None).await;
     assert!(response.trailers.contains("grpc-status:16"), "UNAUTHENTICATED: {}", response.trailers);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_errors_and_the_server_carries_on() {
+    let server = TestServer::start().await;
+    let authority = server.addr.to_string();
+    let connect = || tokio::net::TcpStream::connect(server.addr);
+    let register = "/aetherion.v1.AuthService/Register";
+
+    // Bytes that are not a RegisterRequest: field 1 announced as 100 bytes long, 3 given.
+    let mut garbage = vec![0u8, 0, 0, 0, 5];
+    garbage.extend_from_slice(&[0x0a, 100, b'a', b'b', b'c']);
+    let response = grpc_web_raw(connect().await.unwrap(), &authority, register, garbage, None).await;
+    assert!(response.trailers.contains("grpc-status:3"), "INVALID_ARGUMENT: {}", response.trailers);
+
+    // A string field holding invalid UTF-8.
+    let invalid_utf8 = vec![0u8, 0, 0, 0, 4, 0x0a, 2, 0xff, 0xfe];
+    let response = grpc_web_raw(connect().await.unwrap(), &authority, register, invalid_utf8, None).await;
+    assert!(response.trailers.contains("grpc-status:3"), "{}", response.trailers);
+
+    // A frame that announces more bytes than the body holds.
+    let truncated = vec![0u8, 0, 0, 1, 0, 0x0a];
+    let response = grpc_web_raw(connect().await.unwrap(), &authority, register, truncated, None).await;
+    assert!(!response.trailers.contains("grpc-status:0"), "{}", response.trailers);
+
+    // An unknown method.
+    let response = grpc_web_call(connect().await.unwrap(), &authority, "/aetherion.v1.AuthService/Nope", &pb::GetUserRequest {}, None).await;
+    assert!(response.trailers.contains("grpc-status:12"), "UNIMPLEMENTED: {}", response.trailers);
+
+    // Still serving.
+    let response = grpc_web_call(connect().await.unwrap(), &authority, register, &register_request("after@example.com"), None).await;
+    assert!(response.trailers.contains("grpc-status:0"), "{}", response.trailers);
 }
 
 #[tokio::test]
