@@ -5,8 +5,10 @@
 
 mod amount;
 mod role;
+mod side;
 mod time;
 
 pub use amount::{Amount, AmountError};
 pub use role::{Role, UnknownRole};
+pub use side::Side;
 pub use time::UnixMicros;
