@@ -6,9 +6,11 @@
 mod amount;
 mod role;
 mod side;
+mod symbol;
 mod time;
 
 pub use amount::{Amount, AmountError};
 pub use role::{Role, UnknownRole};
 pub use side::Side;
+pub use symbol::{Grid, GridError};
 pub use time::UnixMicros;

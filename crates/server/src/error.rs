@@ -41,6 +41,7 @@ impl From<StoreError> for ServiceError {
             StoreError::DuplicateEmail => {
                 ServiceError::AlreadyExists("a user with this email already exists".into())
             }
+            StoreError::DuplicateSymbol => ServiceError::AlreadyExists("a symbol with this name already exists".into()),
             other => ServiceError::internal(other),
         }
     }

@@ -6,6 +6,8 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("a user with this email already exists")]
     DuplicateEmail,
+    #[error("a symbol with this name already exists")]
+    DuplicateSymbol,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

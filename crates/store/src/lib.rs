@@ -10,6 +10,7 @@
 
 mod accounts;
 mod error;
+mod symbols;
 mod tokens;
 mod users;
 
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Balance, NewAccount};
 pub use error::StoreError;
+pub use symbols::{SymbolRecord, SymbolStatus};
 pub use tokens::{NewRefreshToken, RotateOutcome};
 pub use users::{NewUser, UserRecord};
 

@@ -181,3 +181,57 @@ async fn unsupported_urls_are_refused() {
     let err = Store::connect("mysql://localhost/x").await.unwrap_err();
     assert!(matches!(err, StoreError::UnsupportedUrl));
 }
+
+fn btc(now: i64) -> SymbolRecord {
+    let a = |s: &str| s.parse::<Amount>().unwrap();
+    SymbolRecord {
+        symbol: "BTC-USD".into(),
+        base_asset: "BTC".into(),
+        quote_asset: "USD".into(),
+        tick_size: a("0.01"),
+        lot_size: a("0.00001"),
+        min_notional: a("10"),
+        maker_fee_rate: a("0.001"),
+        taker_fee_rate: a("0.002"),
+        initial_price: a("60000"),
+        status: SymbolStatus::Trading,
+        created_at: UnixMicros(now),
+    }
+}
+
+on_both_backends!(symbols_are_stored_listed_and_halted, |store| {
+    store.insert_symbol(&btc(5)).await.unwrap();
+    let err = store.insert_symbol(&btc(6)).await.unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateSymbol), "{err:?}");
+    assert_eq!(store.symbols().await.unwrap(), vec![btc(5)]);
+    assert!(store.set_symbol_status("BTC-USD", SymbolStatus::Halted, UnixMicros(7)).await.unwrap());
+    assert!(!store.set_symbol_status("XYZ-USD", SymbolStatus::Halted, UnixMicros(7)).await.unwrap());
+    assert_eq!(store.symbols().await.unwrap()[0].status, SymbolStatus::Halted);
+});
+
+on_both_backends!(candles_are_upserted_and_read_by_range, |store| {
+    use aetherion_market::candles::Candle;
+    store.insert_symbol(&btc(5)).await.unwrap();
+    let minute = 60_000_000;
+    let candle = |i: i64, close: i64| Candle {
+        open_time: UnixMicros(i * minute),
+        open: Amount::from_units(100).unwrap(),
+        high: Amount::from_units(close.max(100)).unwrap(),
+        low: Amount::from_units(close.min(100)).unwrap(),
+        close: Amount::from_units(close).unwrap(),
+        volume: "1.5".parse().unwrap(),
+        trade_count: 3,
+    };
+    let many: Vec<Candle> = (0..1200).map(|i| candle(i, 100 + i % 7)).collect();
+    store.upsert_candles("BTC-USD", &many).await.unwrap();
+    store.upsert_candles("BTC-USD", &[candle(5, 999)]).await.unwrap();
+
+    let first = store.candles("BTC-USD", UnixMicros(0), UnixMicros(10 * minute), 100, false).await.unwrap();
+    assert_eq!(first.len(), 10);
+    assert_eq!(first[5], candle(5, 999), "replaced, not duplicated");
+    let newest = store.candles("BTC-USD", UnixMicros(0), UnixMicros(i64::MAX), 3, true).await.unwrap();
+    let times: Vec<i64> = newest.iter().map(|c| c.open_time.0 / minute).collect();
+    assert_eq!(times, vec![1197, 1198, 1199]);
+    assert_eq!(store.last_candle("BTC-USD").await.unwrap(), Some(many[1199]));
+    assert_eq!(store.last_candle("ETH-USD").await.unwrap(), None);
+});
