@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use aetherion_api::v1 as pb;
 use aetherion_api::v1::auth_service_client::AuthServiceClient;
+use aetherion_api::v1::trading_service_client::TradingServiceClient;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -61,11 +62,73 @@ enum ClientCommand {
         #[arg(long)]
         refresh_token: String,
     },
+    /// List the symbols (ListSymbols).
+    Symbols,
+    /// Show a symbol's price summary (GetPrice).
+    Price {
+        #[arg(long)]
+        symbol: String,
+    },
+    /// Print trades as they happen, one JSON line each (SubscribeTicks).
+    Ticks {
+        /// Symbols to follow; none = all.
+        #[arg(long)]
+        symbol: Vec<String>,
+        /// Stop after this many trades (0 = never).
+        #[arg(long, default_value_t = 10)]
+        count: u64,
+    },
+    /// Print order-book snapshots as the book changes (StreamOrderBook).
+    Book {
+        #[arg(long)]
+        symbol: String,
+        #[arg(long, default_value_t = 5)]
+        depth: i32,
+        /// Stop after this many snapshots (0 = never).
+        #[arg(long, default_value_t = 3)]
+        count: u64,
+    },
+    /// Show candles (GetCandles).
+    Candles {
+        #[arg(long)]
+        symbol: String,
+        /// 1m, 5m, 15m, 1h, 4h or 1d.
+        #[arg(long, default_value = "1m")]
+        interval: String,
+        #[arg(long, default_value_t = 10)]
+        limit: i32,
+    },
+    /// Rank the symbols by momentum (GetMomentum).
+    Momentum,
+    /// List a new symbol (AddSymbol; administrators only).
+    AddSymbol {
+        #[arg(long)]
+        symbol: String,
+        #[arg(long)]
+        tick_size: String,
+        #[arg(long)]
+        lot_size: String,
+        #[arg(long)]
+        initial_price: String,
+        #[arg(long, default_value = "0")]
+        min_notional: String,
+        #[arg(long, default_value_t = 0.001)]
+        maker_fee_rate: f64,
+        #[arg(long, default_value_t = 0.002)]
+        taker_fee_rate: f64,
+    },
+    /// Halt a symbol (RemoveSymbol; administrators only).
+    RemoveSymbol {
+        #[arg(long)]
+        symbol: String,
+    },
 }
 
 pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     let channel = connect(&args.server, args.ca_cert.as_deref()).await?;
-    let mut auth = AuthServiceClient::new(channel);
+    let mut auth = AuthServiceClient::new(channel.clone());
+    let mut trading = TradingServiceClient::new(channel);
+    let token = args.token.clone();
     let output = match args.command {
         ClientCommand::Register { email, password, name, token_only } => {
             let req = pb::RegisterRequest { email, password, display_name: name };
@@ -77,9 +140,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             auth_output(&resp.into_inner(), token_only)
         }
         ClientCommand::User => {
-            let token = args.token.context("GetUser needs --token or AETHERION_TOKEN")?;
-            let mut req = tonic::Request::new(pb::GetUserRequest {});
-            req.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+            let req = request_with_token(token.as_deref(), pb::GetUserRequest {})?;
             let user = auth.get_user(req).await.map_err(status_error)?.into_inner();
             user_json(&user).to_string()
         }
@@ -90,6 +151,97 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         ClientCommand::Logout { refresh_token } => {
             auth.logout(pb::LogoutRequest { refresh_token }).await.map_err(status_error)?;
             json!({"logged_out": true}).to_string()
+        }
+        ClientCommand::Symbols => {
+            let resp = trading.list_symbols(request_with_token(token.as_deref(), pb::ListSymbolsRequest {})?).await.map_err(status_error)?;
+            let symbols: Vec<Value> = resp.into_inner().symbols.iter().map(symbol_json).collect();
+            serde_json::to_string_pretty(&symbols)?
+        }
+        ClientCommand::Price { symbol } => {
+            let resp = trading.get_price(request_with_token(token.as_deref(), pb::GetPriceRequest { symbol })?).await.map_err(status_error)?;
+            price_json(&resp.into_inner()).to_string()
+        }
+        ClientCommand::Ticks { symbol, count } => {
+            let req = request_with_token(token.as_deref(), pb::SubscribeTicksRequest { symbols: symbol })?;
+            let mut stream = trading.subscribe_ticks(req).await.map_err(status_error)?.into_inner();
+            let mut seen = 0;
+            while let Some(tick) = stream.message().await.map_err(status_error)? {
+                println!("{}", tick_json(&tick));
+                seen += 1;
+                if seen == count {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        ClientCommand::Book { symbol, depth, count } => {
+            let req = request_with_token(token.as_deref(), pb::StreamOrderBookRequest { symbol, depth })?;
+            let mut stream = trading.stream_order_book(req).await.map_err(status_error)?.into_inner();
+            let mut seen = 0;
+            while let Some(book) = stream.message().await.map_err(status_error)? {
+                println!("{}", book_json(&book));
+                seen += 1;
+                if seen == count {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        ClientCommand::Candles { symbol, interval, limit } => {
+            let interval = match interval.as_str() {
+                "1m" => pb::CandleInterval::CandleInterval1m,
+                "5m" => pb::CandleInterval::CandleInterval5m,
+                "15m" => pb::CandleInterval::CandleInterval15m,
+                "1h" => pb::CandleInterval::CandleInterval1h,
+                "4h" => pb::CandleInterval::CandleInterval4h,
+                "1d" => pb::CandleInterval::CandleInterval1d,
+                other => bail!("--interval {other:?}: use 1m, 5m, 15m, 1h, 4h or 1d"),
+            } as i32;
+            let req = pb::GetCandlesRequest { symbol, interval, limit, ..Default::default() };
+            let resp = trading.get_candles(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?.into_inner();
+            let rows: Vec<Value> = resp
+                .candles
+                .iter()
+                .map(|c| {
+                    json!({"open_time": c.open_time.as_ref().map(ToString::to_string), "open": c.open, "high": c.high,
+                           "low": c.low, "close": c.close, "volume": c.volume, "trade_count": c.trade_count})
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows)?
+        }
+        ClientCommand::Momentum => {
+            let resp = trading.get_momentum(request_with_token(token.as_deref(), pb::GetMomentumRequest::default())?).await.map_err(status_error)?;
+            let rows: Vec<Value> = resp
+                .into_inner()
+                .metrics
+                .iter()
+                .map(|m| {
+                    json!({"rank": m.rank, "symbol": m.symbol, "last_price": m.last_price, "score": m.score,
+                           "change_1m_percent": m.change_1m_percent, "change_5m_percent": m.change_5m_percent,
+                           "change_1h_percent": m.change_1h_percent, "change_24h_percent": m.change_24h_percent,
+                           "volatility": m.volatility})
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows)?
+        }
+        ClientCommand::AddSymbol { symbol, tick_size, lot_size, initial_price, min_notional, maker_fee_rate, taker_fee_rate } => {
+            let req = pb::AddSymbolRequest {
+                symbol,
+                tick_size,
+                lot_size,
+                initial_price,
+                min_notional,
+                maker_fee_rate,
+                taker_fee_rate,
+                ..Default::default()
+            };
+            let info = trading.add_symbol(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?.into_inner();
+            serde_json::to_string_pretty(&symbol_json(&info))?
+        }
+        ClientCommand::RemoveSymbol { symbol } => {
+            let resp = trading.remove_symbol(request_with_token(token.as_deref(), pb::RemoveSymbolRequest { symbol })?).await.map_err(status_error)?;
+            let r = resp.into_inner();
+            json!({"symbol": r.symbol, "canceled_orders": r.canceled_orders, "stopped_bots": r.stopped_bots}).to_string()
         }
     };
     println!("{output}");
@@ -141,4 +293,45 @@ fn user_json(user: &pb::User) -> Value {
         "role": pb::Role::try_from(user.role).map(|r| r.as_str_name()).unwrap_or("ROLE_UNSPECIFIED"),
         "created_at": user.created_at.as_ref().map(ToString::to_string),
     })
+}
+
+/// `message` with `authorization: Bearer <token>`.
+fn request_with_token<T>(token: Option<&str>, message: T) -> anyhow::Result<tonic::Request<T>> {
+    let token = token.context("this call needs --token or AETHERION_TOKEN (from register or login)")?;
+    let mut req = tonic::Request::new(message);
+    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(req)
+}
+
+fn symbol_json(s: &pb::SymbolInfo) -> Value {
+    json!({
+        "symbol": s.symbol, "base_asset": s.base_asset, "quote_asset": s.quote_asset,
+        "tick_size": s.tick_size, "lot_size": s.lot_size, "min_notional": s.min_notional,
+        "maker_fee_rate": s.maker_fee_rate, "taker_fee_rate": s.taker_fee_rate,
+        "status": pb::SymbolStatus::try_from(s.status).map(|x| x.as_str_name()).unwrap_or("?"),
+        "last_price": s.last_price,
+    })
+}
+
+fn price_json(p: &pb::PriceUpdate) -> Value {
+    json!({
+        "symbol": p.symbol, "last_price": p.last_price, "best_bid": p.best_bid, "best_ask": p.best_ask,
+        "volume_24h": p.volume_24h, "change_24h_percent": p.change_24h_percent,
+        "timestamp": p.timestamp.as_ref().map(ToString::to_string),
+    })
+}
+
+fn tick_json(t: &pb::Tick) -> Value {
+    json!({
+        "symbol": t.symbol, "sequence": t.sequence, "price": t.price, "quantity": t.quantity,
+        "taker_side": pb::Side::try_from(t.taker_side).map(|x| x.as_str_name()).unwrap_or("?"),
+        "timestamp": t.timestamp.as_ref().map(ToString::to_string),
+    })
+}
+
+fn book_json(b: &pb::OrderBookSnapshot) -> Value {
+    let levels = |ls: &[pb::PriceLevel]| -> Vec<Value> {
+        ls.iter().map(|l| json!([l.price, l.quantity, l.order_count])).collect()
+    };
+    json!({"symbol": b.symbol, "sequence": b.sequence, "bids": levels(&b.bids), "asks": levels(&b.asks)})
 }

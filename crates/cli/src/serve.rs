@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// The asset that cash is in.
     #[arg(long, env = "AETHERION_QUOTE_ASSET", default_value = "USD")]
     quote_asset: String,
+    /// Seed of the simulated market; the same seed replays the same market. Default: random
+    /// (printed at start-up).
+    #[arg(long, env = "AETHERION_MARKET_SEED")]
+    market_seed: Option<u64>,
+    /// Simulated taker orders per second, per symbol.
+    #[arg(long, env = "AETHERION_MARKET_RATE", default_value_t = 4.0)]
+    market_rate: f64,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -56,6 +63,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("--quote-asset must be 1 to 16 letters or digits, like USD");
     }
     config.quote_asset = quote;
+    if !(args.market_rate.is_finite() && (0.0..=1000.0).contains(&args.market_rate)) {
+        anyhow::bail!("--market-rate must be between 0 and 1000 orders per second");
+    }
+    config.market_rate = args.market_rate;
+    config.market_seed = args.market_seed.unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+    });
+    tracing::info!(seed = config.market_seed, "simulated market seed (pass --market-seed to replay it)");
     config.tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => TlsMode::Files { cert, key },
         (_, _, true) => TlsMode::SelfSigned,

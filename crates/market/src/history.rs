@@ -11,16 +11,35 @@ use crate::process::PriceProcess;
 const SUB_STEPS: usize = 6;
 
 /// `minutes` one-minute candles ending with the minute before `end`, the last close at
-/// `last_price` (snapped to the grid). Deterministic for a given process state.
+/// `last_price` (snapped to the grid). Deterministic for a given process state; the process
+/// is left at `last_price`, ready to continue live.
 pub fn generate(process: &mut PriceProcess, grid: &Grid, end: UnixMicros, minutes: usize, last_price: f64) -> Vec<Candle> {
-    struct Raw {
-        open: f64,
-        high: f64,
-        low: f64,
-        close: f64,
-        volume: f64,
-        trades: u64,
-    }
+    let raw = walk(process, minutes);
+    let final_price = process.price();
+    let scale = if final_price > 0.0 { last_price / final_price } else { 1.0 };
+    process.reset_price(last_price);
+    let first_minute = align(end, MINUTE_MICROS).0 - minutes as i64 * MINUTE_MICROS;
+    to_candles(&raw, grid, first_minute, scale, last_price)
+}
+
+/// `minutes` one-minute candles from `start` (aligned down to a minute) on, continuing the
+/// process from its current price: to fill the time a server was down.
+pub fn extend(process: &mut PriceProcess, grid: &Grid, start: UnixMicros, minutes: usize) -> Vec<Candle> {
+    let reference = process.price();
+    let raw = walk(process, minutes);
+    to_candles(&raw, grid, align(start, MINUTE_MICROS).0, 1.0, reference)
+}
+
+struct RawMinute {
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    activity: f64,
+    trades: u64,
+}
+
+fn walk(process: &mut PriceProcess, minutes: usize) -> Vec<RawMinute> {
     let mut raw = Vec::with_capacity(minutes);
     let mut price = process.price();
     let dt = 60.0 / SUB_STEPS as f64;
@@ -32,19 +51,18 @@ pub fn generate(process: &mut PriceProcess, grid: &Grid, end: UnixMicros, minute
             high = high.max(price);
             low = low.min(price);
         }
-        // Busier minutes move more: volume follows the size of the move, with noise.
+        // Busier minutes move more: activity follows the size of the move, with noise.
         let rng = process.rng();
         let activity = 1.0 + 40.0 * ((high - low) / open) + 0.5 * rng.normal().abs();
         let trades = 5 + rng.below(40) + (activity * 10.0) as u64;
-        raw.push(Raw { open, high, low, close: price, volume: activity, trades });
+        raw.push(RawMinute { open, high, low, close: price, activity, trades });
     }
-    let scale = if price > 0.0 { last_price / price } else { 1.0 };
-    process.reset_price(last_price);
+    raw
+}
 
-    let end_minute = align(end, MINUTE_MICROS).0;
-    let first_minute = end_minute - minutes as i64 * MINUTE_MICROS;
+fn to_candles(raw: &[RawMinute], grid: &Grid, first_minute: i64, scale: f64, reference_price: f64) -> Vec<Candle> {
     // A typical minute trades about 20,000 of the quote asset.
-    let base_qty = 20_000.0 / last_price.max(1e-9);
+    let base_qty = 20_000.0 / reference_price.max(1e-9);
     raw.iter()
         .enumerate()
         .map(|(i, r)| {
@@ -58,7 +76,7 @@ pub fn generate(process: &mut PriceProcess, grid: &Grid, end: UnixMicros, minute
                 high,
                 low,
                 close,
-                volume: snap_qty(grid, base_qty * r.volume),
+                volume: snap_qty(grid, base_qty * r.activity),
                 trade_count: r.trades,
             }
         })
@@ -106,5 +124,10 @@ mod tests {
             assert!(c.close.is_multiple_of(grid.tick_size) && c.volume.is_multiple_of(grid.lot_size));
         }
         assert_eq!(p.price().round(), 60_000.0, "the live process continues from the last close");
+
+        let gap = extend(&mut p, &grid, end, 30);
+        assert_eq!(gap.len(), 30);
+        assert_eq!(gap[0].open_time, align(end, MINUTE_MICROS));
+        assert_eq!(gap[0].open, "60000".parse().unwrap(), "continues where the history ended");
     }
 }

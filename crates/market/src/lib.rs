@@ -9,3 +9,4 @@ pub mod history;
 pub mod momentum;
 pub mod process;
 pub mod rng;
+pub mod venue;

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use aetherion_model::Amount;
+use aetherion_model::{Amount, UnixMicros};
+use aetherion_store::{SymbolRecord, SymbolStatus};
 
 /// How the server speaks TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,14 @@ pub struct Config {
     pub starting_cash: Amount,
     /// The asset of that cash.
     pub quote_asset: String,
+    /// Seed of the simulated market; the same seed replays the same market.
+    pub market_seed: u64,
+    /// Simulated taker orders per second per symbol.
+    pub market_rate: f64,
+    /// Symbols created when the database has none.
+    pub default_symbols: Vec<SymbolRecord>,
+    /// Trades a SubscribeTicks reader may fall behind before its stream is ended.
+    pub tick_buffer: usize,
 }
 
 impl Config {
@@ -44,6 +53,33 @@ impl Config {
             jwt_secret: None,
             starting_cash: Amount::from_units(100_000).expect("in range"),
             quote_asset: "USD".to_owned(),
+            market_seed: 42,
+            market_rate: 4.0,
+            default_symbols: default_symbols(),
+            tick_buffer: 4096,
         }
     }
+}
+
+/// BTC-USD, ETH-USD and SOL-USD, so that a fresh server shows a live market at once.
+pub fn default_symbols() -> Vec<SymbolRecord> {
+    let a = |s: &str| s.parse::<Amount>().expect("valid constant");
+    let symbol = |base: &str, tick: &str, lot: &str, min_notional: &str, price: &str| SymbolRecord {
+        symbol: format!("{base}-USD"),
+        base_asset: base.to_owned(),
+        quote_asset: "USD".to_owned(),
+        tick_size: a(tick),
+        lot_size: a(lot),
+        min_notional: a(min_notional),
+        maker_fee_rate: a("0.001"),
+        taker_fee_rate: a("0.002"),
+        initial_price: a(price),
+        status: SymbolStatus::Trading,
+        created_at: UnixMicros(0),
+    };
+    vec![
+        symbol("BTC", "0.01", "0.00001", "10", "60000"),
+        symbol("ETH", "0.01", "0.0001", "10", "3000"),
+        symbol("SOL", "0.001", "0.01", "5", "150"),
+    ]
 }

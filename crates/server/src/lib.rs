@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod market;
 mod server;
 pub mod services;
 pub mod state;

@@ -23,7 +23,9 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{RequireAuth, TokenKeys, secret};
 use crate::config::Config;
 use crate::services::auth::AuthApi;
+use crate::market::{MarketConfig, MarketHub};
 use crate::services::pending::Pending;
+use crate::services::trading::TradingApi;
 use crate::state::AppState;
 
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -49,9 +51,18 @@ impl Server {
         let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
         let keys = Arc::new(TokenKeys::new(&secret)?);
         let tls = crate::tls::server_config(&config.tls, &config.data_dir)?;
+        let market_config = MarketConfig { seed: config.market_seed, takers_per_second: config.market_rate, tick_buffer: config.tick_buffer };
+        let now = crate::clock::now();
+        let defaults: Vec<_> = config.default_symbols.iter().cloned().map(|mut s| {
+            s.created_at = now;
+            s
+        }).collect();
+        let market = MarketHub::start(store.clone(), market_config, &defaults).await.context("starting the market")?;
+        tracing::info!(seed = config.market_seed, symbols = market.all().len(), "market running");
         let state = Arc::new(AppState {
             config,
             store,
+            market,
             keys,
             passwords: PasswordHasherPool::new(4),
             throttle: LoginThrottle::default(),
@@ -80,7 +91,7 @@ impl Server {
             .build_v1alpha()?;
 
         let routes = Routes::new(AuthServiceServer::new(AuthApi::new(self.state.clone())))
-            .add_service(TradingServiceServer::with_interceptor(Pending, auth.clone()))
+            .add_service(TradingServiceServer::with_interceptor(TradingApi::new(self.state.clone()), auth.clone()))
             .add_service(OrderServiceServer::with_interceptor(Pending, auth.clone()))
             .add_service(PortfolioServiceServer::with_interceptor(Pending, auth.clone()))
             .add_service(BotServiceServer::with_interceptor(Pending, auth.clone()))
@@ -109,9 +120,12 @@ impl Server {
         let app = self.router().await?.into_make_service();
         let handle = Handle::new();
         let stopper = handle.clone();
+        let state = self.state.clone();
         tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
+            tracing::info!("shutting down: stopping the market, finishing in-flight requests");
+            // Engines stop first, which ends the market-data streams.
+            state.market.shutdown().await;
             stopper.graceful_shutdown(Some(GRACE_PERIOD));
         });
         let scheme = if self.tls.is_some() { "https" } else { "http" };

@@ -9,11 +9,12 @@ use crate::auth::TokenKeys;
 use crate::auth::password::PasswordHasherPool;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::market::MarketHub;
 
-#[derive(Debug)]
 pub struct AppState {
     pub config: Config,
     pub store: Store,
+    pub market: Arc<MarketHub>,
     pub keys: Arc<TokenKeys>,
     pub passwords: PasswordHasherPool,
     pub throttle: LoginThrottle,

@@ -21,7 +21,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// A server with a fresh SQLite data directory.
+    /// A server with a fresh SQLite data directory and no symbols (quick to start).
     pub async fn start() -> TestServer {
         Self::start_with(|_| {}).await
     }
@@ -38,6 +38,7 @@ impl TestServer {
     pub async fn start_in(data_dir: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let mut config = Config::new(data_dir.to_path_buf());
         config.jwt_secret = Some(SECRET.to_owned());
+        config.default_symbols = Vec::new();
         adjust(&mut config);
         let server = Server::build(config).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -3,5 +3,6 @@
 
 mod auth;
 mod harness;
+mod market;
 mod storage;
 mod transport;
