@@ -75,16 +75,33 @@ impl Live {
 fn workload(seed: u64) -> Workload {
     let mut rng = Rng(seed);
     let mut book = OrderBook::with_capacity(4 * WARM_ORDERS);
-    let mut live = Live { ids: Vec::new(), position: vec![usize::MAX; OPS + WARM_ORDERS + 1] };
+    let mut live = Live {
+        ids: Vec::new(),
+        position: vec![usize::MAX; OPS + WARM_ORDERS + 1],
+    };
     let mut out = Vec::new();
     let mut next_id = 1u64;
     let mut stream = Vec::with_capacity(OPS);
-    let mut add = |rng: &mut Rng, next_id: &mut u64| {
-        let side = if rng.next() & 1 == 0 { Side::Buy } else { Side::Sell };
+    let add = |rng: &mut Rng, next_id: &mut u64| {
+        let side = if rng.next() & 1 == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let offset = rng.range(1, HALF_RANGE) as i64;
-        let price = if side == Side::Buy { MID - offset } else { MID + offset };
+        let price = if side == Side::Buy {
+            MID - offset
+        } else {
+            MID + offset
+        };
         *next_id += 1;
-        NewOrder::limit(*next_id - 1, rng.range(1, 1_000), side, price, rng.range(1, 100))
+        NewOrder::limit(
+            *next_id - 1,
+            rng.range(1, 1_000),
+            side,
+            price,
+            rng.range(1, 100),
+        )
     };
     let apply = |book: &mut OrderBook, live: &mut Live, command: Command, out: &mut Vec<Event>| {
         out.clear();
@@ -96,10 +113,10 @@ fn workload(seed: u64) -> Workload {
                 _ => {}
             }
         }
-        if let Command::Submit(order) = command {
-            if book.order(order.id).is_some() {
-                live.insert(order.id.0);
-            }
+        if let Command::Submit(order) = command
+            && book.order(order.id).is_some()
+        {
+            live.insert(order.id.0);
         }
     };
     for _ in 0..WARM_ORDERS {
@@ -115,15 +132,24 @@ fn workload(seed: u64) -> Workload {
             let id = live.ids[rng.range(0, live.ids.len() as u64 - 1) as usize];
             (Op::Cancel, Command::Cancel(OrderId(id)))
         } else {
-            let side = if rng.next() & 1 == 0 { Side::Buy } else { Side::Sell };
+            let side = if rng.next() & 1 == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
             let quantity = rng.range(1, 500) * live.ids.len() as u64 / WARM_ORDERS as u64 + 1;
             let owner = rng.range(1, 1_000);
             next_id += 1;
             let order = if rng.next() & 1 == 0 {
                 NewOrder::market(next_id - 1, owner, side, quantity)
             } else {
-                let limit = if side == Side::Buy { MID + 400 } else { MID - 400 };
-                NewOrder::limit(next_id - 1, owner, side, limit, quantity).with_tif(TimeInForce::Ioc)
+                let limit = if side == Side::Buy {
+                    MID + 400
+                } else {
+                    MID - 400
+                };
+                NewOrder::limit(next_id - 1, owner, side, limit, quantity)
+                    .with_tif(TimeInForce::Ioc)
             };
             (Op::Take, Command::Submit(order))
         };
@@ -192,7 +218,9 @@ fn latency(workload: &Workload) {
         overhead.push(black_box(start).elapsed().as_nanos() as u32);
     }
     let all: Vec<u32> = samples.iter().flatten().copied().collect();
-    println!("\nlatency of the standard workload, {OPS} commands, each timed alone (timer included):");
+    println!(
+        "\nlatency of the standard workload, {OPS} commands, each timed alone (timer included):"
+    );
     summary("all commands", all);
     let [adds, cancels, takes] = samples;
     summary("limit adds (70%)", adds);

@@ -27,7 +27,8 @@ fn data_path() -> PathBuf {
 
 /// The number of digits after the decimal point of `s`.
 fn decimals(s: &str) -> u32 {
-    s.split_once('.').map_or(0, |(_, fraction)| fraction.len() as u32)
+    s.split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len() as u32)
 }
 
 /// `s` (`[-]digits[.digits]`, at most `scale` decimals) times `10^scale`, exactly.
@@ -35,7 +36,11 @@ fn parse_fixed(s: &str, scale: u32) -> Result<i64, String> {
     let (negative, digits) = s.strip_prefix('-').map_or((false, s), |rest| (true, rest));
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() as u32 > scale {
+    if whole.is_empty()
+        || !all_digits(whole)
+        || !all_digits(fraction)
+        || fraction.len() as u32 > scale
+    {
         return Err(format!("not a decimal with at most {scale} places: {s:?}"));
     }
     let padded = format!("{whole}{fraction:0<width$}", width = scale as usize);
@@ -50,7 +55,11 @@ struct Flow {
 
 fn load(path: &Path) -> Result<Flow, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|line| line.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').collect())
+        .collect();
     if let Some(bad) = rows.iter().find(|row| row.len() != 6) {
         return Err(format!("expected 6 columns, got {bad:?}"));
     }
@@ -63,7 +72,9 @@ fn load(path: &Path) -> Result<Flow, String> {
             "S" => Side::Sell,
             other => return Err(format!("unknown side {other:?}")),
         };
-        let id: u64 = row[3].parse().map_err(|e| format!("order id {:?}: {e}", row[3]))?;
+        let id: u64 = row[3]
+            .parse()
+            .map_err(|e| format!("order id {:?}: {e}", row[3]))?;
         let price = parse_fixed(row[4], price_scale)?;
         let quantity = u64::try_from(parse_fixed(row[5], qty_scale)?).map_err(|e| e.to_string())?;
         let add = Command::Submit(NewOrder::limit(id, id, side, price, quantity));
@@ -74,7 +85,10 @@ fn load(path: &Path) -> Result<Flow, String> {
             other => return Err(format!("unknown action {other:?}")),
         }
     }
-    Ok(Flow { messages: rows.len(), commands })
+    Ok(Flow {
+        messages: rows.len(),
+        commands,
+    })
 }
 
 fn replay(book: &mut OrderBook, commands: &[Command], out: &mut Vec<Event>) {
@@ -91,7 +105,12 @@ fn check(flow: &Flow) {
     for (n, &command) in flow.commands.iter().enumerate() {
         out.clear();
         book.apply(command, UnixMicros(n as i64), &mut out);
-        if let Some(event) = out.iter().find(|e| matches!(e, Event::Fill(_) | Event::Rejected { .. } | Event::CancelRejected { .. })) {
+        if let Some(event) = out.iter().find(|e| {
+            matches!(
+                e,
+                Event::Fill(_) | Event::Rejected { .. } | Event::CancelRejected { .. }
+            )
+        }) {
             panic!("command {n} ({command:?}) of a non-crossing flow gave {event:?}");
         }
     }
@@ -112,7 +131,11 @@ fn check_parser() {
     assert_eq!(parse_fixed("100.2", 2), Ok(10_020));
     assert_eq!(parse_fixed("-0.07", 2), Ok(-7));
     assert_eq!(parse_fixed("0.1", 8), Ok(10_000_000));
-    assert_eq!(parse_fixed("0.29", 2), Ok(29), "no float rounding (0.29 * 100 = 28.999... in f64)");
+    assert_eq!(
+        parse_fixed("0.29", 2),
+        Ok(29),
+        "no float rounding (0.29 * 100 = 28.999... in f64)"
+    );
     assert!(parse_fixed("1.234", 2).is_err());
     assert!(parse_fixed("1e5", 2).is_err());
     assert!(parse_fixed("", 2).is_err());

@@ -76,10 +76,17 @@ impl OrderBook {
     pub fn submit(&mut self, order: NewOrder, ts: UnixMicros, out: &mut Vec<Event>) {
         self.now = ts;
         if let Err(reason) = self.validate(&order) {
-            out.push(Event::Rejected { id: order.id, owner: order.owner, reason });
+            out.push(Event::Rejected {
+                id: order.id,
+                owner: order.owner,
+                reason,
+            });
             return;
         }
-        out.push(Event::Accepted { id: order.id, owner: order.owner });
+        out.push(Event::Accepted {
+            id: order.id,
+            owner: order.owner,
+        });
         let seq = self.next_seq;
         self.next_seq += 1;
         let taker = Taker::new(&order, seq);
@@ -87,7 +94,11 @@ impl OrderBook {
             None => self.execute(taker, out),
             Some(trigger) => match self.last_trade {
                 Some(last) if fires(order.side, trigger, last) => {
-                    out.push(Event::Triggered { id: order.id, owner: order.owner, price: last });
+                    out.push(Event::Triggered {
+                        id: order.id,
+                        owner: order.owner,
+                        price: last,
+                    });
                     self.execute(taker, out);
                 }
                 _ => self.park_stop(taker, trigger),
@@ -129,7 +140,10 @@ impl OrderBook {
         self.now = ts;
         match self.orders.slot(id) {
             Some(slot) => self.cancel_slot(slot, CancelReason::User, out),
-            None => out.push(Event::CancelRejected { id, reason: RejectReason::UnknownOrder }),
+            None => out.push(Event::CancelRejected {
+                id,
+                reason: RejectReason::UnknownOrder,
+            }),
         }
         self.flush_levels(out);
     }
@@ -178,7 +192,12 @@ impl OrderBook {
         }
         self.live_quantity -= remaining;
         self.orders.remove(slot);
-        out.push(Event::Canceled { id, owner, remaining: Lots(remaining), reason });
+        out.push(Event::Canceled {
+            id,
+            owner,
+            remaining: Lots(remaining),
+            reason,
+        });
     }
 
     /// Takes a resting order out of its level's FIFO and aggregate; drops the level if empty.
@@ -214,7 +233,9 @@ impl OrderBook {
 
     /// The best level of `side` (bids: highest price; asks: lowest).
     pub fn best(&self, side: Side) -> Option<LevelInfo> {
-        self.ladder.best(side).map(|level| self.ladder.get(level).info())
+        self.ladder
+            .best(side)
+            .map(|level| self.ladder.get(level).info())
     }
 
     /// The levels of `side`, best first, at most `n` of them.
@@ -224,7 +245,10 @@ impl OrderBook {
 
     /// The best `n` levels of both sides.
     pub fn snapshot(&self, n: usize) -> Depth {
-        Depth { bids: self.depth(Side::Buy, n).collect(), asks: self.depth(Side::Sell, n).collect() }
+        Depth {
+            bids: self.depth(Side::Buy, n).collect(),
+            asks: self.depth(Side::Sell, n).collect(),
+        }
     }
 
     /// The number of price levels of `side`.
@@ -234,12 +258,17 @@ impl OrderBook {
 
     /// The level of `side` at `price`, if any order rests there.
     pub fn level(&self, side: Side, price: Ticks) -> Option<LevelInfo> {
-        self.ladder.find(side, price).map(|level| self.ladder.get(level).info())
+        self.ladder
+            .find(side, price)
+            .map(|level| self.ladder.get(level).info())
     }
 
     /// The orders resting at one level, in time priority (first to fill first).
     pub fn orders_at(&self, side: Side, price: Ticks) -> impl Iterator<Item = OrderInfo> + '_ {
-        let head = self.ladder.find(side, price).map_or(NIL, |level| self.ladder.get(level).head);
+        let head = self
+            .ladder
+            .find(side, price)
+            .map_or(NIL, |level| self.ladder.get(level).head);
         std::iter::successors((head != NIL).then_some(head), |&slot| {
             let next = self.orders.get(slot).next;
             (next != NIL).then_some(next)
@@ -249,7 +278,9 @@ impl OrderBook {
 
     /// A live order (resting or a pending stop) by id.
     pub fn order(&self, id: OrderId) -> Option<OrderInfo> {
-        self.orders.slot(id).map(|slot| self.orders.get(slot).info())
+        self.orders
+            .slot(id)
+            .map(|slot| self.orders.get(slot).info())
     }
 
     /// The price of the last trade, if there was one.

@@ -12,23 +12,45 @@ pub enum Event {
     /// [`Event::Canceled`] or [`Event::Expired`] (or stays live).
     Accepted { id: OrderId, owner: OwnerId },
     /// A new order was refused; nothing else happened.
-    Rejected { id: OrderId, owner: OwnerId, reason: RejectReason },
+    Rejected {
+        id: OrderId,
+        owner: OwnerId,
+        reason: RejectReason,
+    },
     /// A cancel named no live order.
     CancelRejected { id: OrderId, reason: RejectReason },
     /// A trade between a resting order (maker) and an incoming one (taker), at the maker's price.
     Fill(Fill),
     /// A live order was removed with `remaining` lots unfilled.
-    Canceled { id: OrderId, owner: OwnerId, remaining: Lots, reason: CancelReason },
+    Canceled {
+        id: OrderId,
+        owner: OwnerId,
+        remaining: Lots,
+        reason: CancelReason,
+    },
     /// The unfilled `remaining` of an IOC, FOK or market order (or a triggered stop) that
     /// could not rest.
-    Expired { id: OrderId, owner: OwnerId, remaining: Lots },
+    Expired {
+        id: OrderId,
+        owner: OwnerId,
+        remaining: Lots,
+    },
     /// A pending stop was triggered by a trade at `price` (or, at submission, by the last trade
     /// price) and now enters the book as a market or limit order.
-    Triggered { id: OrderId, owner: OwnerId, price: Ticks },
+    Triggered {
+        id: OrderId,
+        owner: OwnerId,
+        price: Ticks,
+    },
     /// The aggregate of one price level after the command: one event per level the command
     /// touched; `quantity` and `orders` are zero when the level is gone. Bids come first, then
     /// asks, each from the best price outwards.
-    LevelChanged { side: Side, price: Ticks, quantity: Lots, orders: u32 },
+    LevelChanged {
+        side: Side,
+        price: Ticks,
+        quantity: Lots,
+        orders: u32,
+    },
 }
 
 /// A trade. Quantities are in lots; `maker_remaining` and `taker_remaining` are what is left
@@ -46,7 +68,7 @@ pub struct Fill {
     pub taker_remaining: Lots,
 }
 
-/// Why a command was refused.
+/// Why a command was refused (each variant's `Display` is its description).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum RejectReason {
     #[error("the quantity is zero")]

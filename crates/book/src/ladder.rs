@@ -28,7 +28,11 @@ pub(crate) struct Level {
 
 impl Level {
     pub(crate) fn info(&self) -> LevelInfo {
-        LevelInfo { price: self.price, quantity: Lots(self.total), orders: self.count }
+        LevelInfo {
+            price: self.price,
+            quantity: Lots(self.total),
+            orders: self.count,
+        }
     }
 }
 
@@ -77,7 +81,9 @@ impl Ladder {
     /// The level of `side` at `price`, if there are orders there.
     #[inline]
     pub(crate) fn find(&self, side: Side, price: Ticks) -> Option<u32> {
-        self.position(side, price).ok().map(|i| self.index[side as usize][i].1)
+        self.position(side, price)
+            .ok()
+            .map(|i| self.index[side as usize][i].1)
     }
 
     /// The level of `side` at `price`, created empty if missing.
@@ -86,8 +92,15 @@ impl Ladder {
         match self.position(side, price) {
             Ok(i) => self.index[side as usize][i].1,
             Err(i) => {
-                let level =
-                    Level { price, side, alive: true, total: 0, count: 0, head: NIL, tail: NIL };
+                let level = Level {
+                    price,
+                    side,
+                    alive: true,
+                    total: 0,
+                    count: 0,
+                    head: NIL,
+                    tail: NIL,
+                };
                 let slot = match self.free.pop() {
                     Some(slot) => {
                         self.levels[slot as usize] = level;
@@ -107,7 +120,9 @@ impl Ladder {
     /// Removes the (empty) level of `side` at `price`.
     #[inline]
     pub(crate) fn remove(&mut self, side: Side, price: Ticks) {
-        let i = self.position(side, price).expect("removing a level that exists");
+        let i = self
+            .position(side, price)
+            .expect("removing a level that exists");
         let (_, slot) = self.index[side as usize].remove(i);
         debug_assert_eq!(self.levels[slot as usize].count, 0);
         self.levels[slot as usize].alive = false;
@@ -122,7 +137,14 @@ impl Ladder {
             Some(level) if level.alive && level.side == side && level.price == price => Some(hint),
             _ => self.find(side, price),
         };
-        level.map_or(LevelInfo { price, quantity: Lots(0), orders: 0 }, |l| self.get(l).info())
+        level.map_or(
+            LevelInfo {
+                price,
+                quantity: Lots(0),
+                orders: 0,
+            },
+            |l| self.get(l).info(),
+        )
     }
 
     #[inline]
@@ -137,10 +159,55 @@ impl Ladder {
 
     /// The levels of `side`, best first.
     pub(crate) fn iter(&self, side: Side) -> impl Iterator<Item = &Level> + '_ {
-        self.index[side as usize].iter().rev().map(|&(_, level)| &self.levels[level as usize])
+        self.index[side as usize]
+            .iter()
+            .rev()
+            .map(|&(_, level)| &self.levels[level as usize])
     }
 
     pub(crate) fn len(&self, side: Side) -> usize {
         self.index[side as usize].len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_put_the_best_price_last_on_both_sides_without_overflow() {
+        let prices = [i64::MIN, -1, 0, 1, i64::MAX].map(Ticks);
+        for pair in prices.windows(2) {
+            assert!(
+                key(Side::Buy, pair[0]) < key(Side::Buy, pair[1]),
+                "higher bids are better"
+            );
+            assert!(
+                key(Side::Sell, pair[0]) > key(Side::Sell, pair[1]),
+                "lower asks are better"
+            );
+        }
+    }
+
+    #[test]
+    fn levels_are_found_inserted_and_removed_in_price_order() {
+        let mut ladder = Ladder::default();
+        for price in [5, 1, 9, 3, 7] {
+            ladder.find_or_insert(Side::Sell, Ticks(price));
+        }
+        let prices = |ladder: &Ladder| {
+            ladder
+                .iter(Side::Sell)
+                .map(|l| l.price.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(prices(&ladder), [1, 3, 5, 7, 9]);
+        let three = ladder.find(Side::Sell, Ticks(3)).unwrap();
+        assert_eq!(ladder.find_or_insert(Side::Sell, Ticks(3)), three);
+        ladder.remove(Side::Sell, Ticks(1));
+        assert_eq!(ladder.best(Side::Sell), Some(three));
+        assert_eq!(ladder.find(Side::Sell, Ticks(1)), None);
+        assert_eq!(ladder.find(Side::Buy, Ticks(3)), None);
+        assert_eq!(prices(&ladder), [3, 5, 7, 9]);
     }
 }

@@ -4,6 +4,18 @@
 //! Architecture invariant: no IO, no async runtime, no clock, no floats. Commands go in with
 //! the time as an argument, events come out, and the same commands always give the same events.
 //!
+//! ```
+//! use aetherion_book::{Event, NewOrder, OrderBook, Side, UnixMicros};
+//!
+//! let mut book = OrderBook::new();
+//! let mut events = Vec::new();
+//! book.submit(NewOrder::limit(1, 10, Side::Sell, 101, 5), UnixMicros(0), &mut events);
+//! events.clear();
+//! book.submit(NewOrder::limit(2, 20, Side::Buy, 101, 3), UnixMicros(1), &mut events);
+//! assert!(matches!(events[1], Event::Fill(fill) if fill.quantity.0 == 3));
+//! assert_eq!(book.order(aetherion_book::OrderId(1)).unwrap().remaining.0, 2);
+//! ```
+//!
 //! # Rules
 //!
 //! - **Prices and quantities** are integers: [`Ticks`] (`i64`) and [`Lots`] (`u64`). The
@@ -59,7 +71,9 @@ mod stops;
 mod types;
 
 pub use book::OrderBook;
-pub use event::{CancelReason, Depth, Event, Fill, LevelInfo, OrderInfo, OrderStatus, RejectReason};
+pub use event::{
+    CancelReason, Depth, Event, Fill, LevelInfo, OrderInfo, OrderStatus, RejectReason,
+};
 pub use types::{Command, Lots, NewOrder, OrderId, OrderKind, OwnerId, Ticks, TimeInForce};
 
 pub use aetherion_model::{Side, UnixMicros};

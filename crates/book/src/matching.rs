@@ -125,7 +125,9 @@ impl OrderBook {
     fn take(&mut self, taker: &mut Taker, limit: Option<Ticks>, out: &mut Vec<Event>) {
         let opposite = taker.side.opposite();
         while taker.remaining > 0 {
-            let Some(level) = self.ladder.best(opposite) else { break };
+            let Some(level) = self.ladder.best(opposite) else {
+                break;
+            };
             let lvl = self.ladder.get(level);
             let (price, head) = (lvl.price, lvl.head);
             if limit.is_some_and(|limit| !crosses(taker.side, limit, price)) {
@@ -201,7 +203,9 @@ impl OrderBook {
     /// Parks an accepted stop until the last trade price reaches `trigger`.
     pub(crate) fn park_stop(&mut self, taker: Taker, trigger: Ticks) {
         let price = taker.kind.limit_price().unwrap_or_default();
-        let slot = self.orders.insert(taker.node(OrderStatus::PendingStop, price, self));
+        let slot = self
+            .orders
+            .insert(taker.node(OrderStatus::PendingStop, price, self));
         self.stops.insert(taker.side, trigger, taker.seq, slot);
         self.live_quantity += taker.remaining;
     }
@@ -225,7 +229,11 @@ impl OrderBook {
             };
             self.live_quantity -= node.remaining;
             self.orders.remove(slot);
-            out.push(Event::Triggered { id: taker.id, owner: taker.owner, price });
+            out.push(Event::Triggered {
+                id: taker.id,
+                owner: taker.owner,
+                price,
+            });
             self.queue.push_back(taker);
         }
         self.fired = fired;
@@ -241,8 +249,10 @@ impl OrderBook {
     /// Reports each level the command touched, once: bids then asks, best price first.
     pub(crate) fn flush_levels(&mut self, out: &mut Vec<Event>) {
         if self.touched.len() > 1 {
-            self.touched.sort_by_key(|&(side, price, _)| (side, Reverse(key(side, price))));
-            self.touched.dedup_by_key(|&mut (side, price, _)| (side, price));
+            self.touched
+                .sort_by_key(|&(side, price, _)| (side, Reverse(key(side, price))));
+            self.touched
+                .dedup_by_key(|&mut (side, price, _)| (side, price));
         }
         for &(side, price, hint) in &self.touched {
             let info = self.ladder.info(side, price, hint);

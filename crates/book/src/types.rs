@@ -12,8 +12,10 @@ pub struct Ticks(pub i64);
 pub struct Lots(pub u64);
 
 impl Lots {
+    /// No quantity.
     pub const ZERO: Lots = Lots(0);
 
+    /// Whether this is no quantity.
     pub const fn is_zero(self) -> bool {
         self.0 == 0
     }
@@ -93,7 +95,15 @@ pub struct NewOrder {
 impl NewOrder {
     /// A GTC limit order.
     pub const fn limit(id: u64, owner: u64, side: Side, price: i64, quantity: u64) -> Self {
-        Self::new(id, owner, side, OrderKind::Limit { price: Ticks(price) }, quantity)
+        Self::new(
+            id,
+            owner,
+            side,
+            OrderKind::Limit {
+                price: Ticks(price),
+            },
+            quantity,
+        )
     }
 
     /// A market order (its remainder expires whatever the time in force).
@@ -103,7 +113,15 @@ impl NewOrder {
 
     /// A stop order that becomes a market order when triggered.
     pub const fn stop(id: u64, owner: u64, side: Side, trigger: i64, quantity: u64) -> Self {
-        Self::new(id, owner, side, OrderKind::Stop { trigger: Ticks(trigger) }, quantity)
+        Self::new(
+            id,
+            owner,
+            side,
+            OrderKind::Stop {
+                trigger: Ticks(trigger),
+            },
+            quantity,
+        )
     }
 
     /// A GTC stop-limit order that becomes a limit order at `price` when triggered.
@@ -115,7 +133,10 @@ impl NewOrder {
         price: i64,
         quantity: u64,
     ) -> Self {
-        let kind = OrderKind::StopLimit { trigger: Ticks(trigger), price: Ticks(price) };
+        let kind = OrderKind::StopLimit {
+            trigger: Ticks(trigger),
+            price: Ticks(price),
+        };
         Self::new(id, owner, side, kind, quantity)
     }
 
@@ -148,6 +169,7 @@ impl NewOrder {
 /// One command to a book. [`crate::OrderBook::apply`] takes these; each also has a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Command {
+    /// Submit a new order.
     Submit(NewOrder),
     /// Cancel one live order (resting or a pending stop).
     Cancel(OrderId),

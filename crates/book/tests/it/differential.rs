@@ -5,16 +5,23 @@ use std::collections::BTreeMap;
 
 use aetherion_book::{CancelReason, Event, OrderBook, Side, UnixMicros};
 
-use crate::streams::Generator;
 use crate::reference::RefBook;
+use crate::streams::Generator;
 
 fn compare_state(book: &OrderBook, reference: &RefBook, context: &str) {
     for side in [Side::Buy, Side::Sell] {
-        let levels: Vec<_> = book.depth(side, usize::MAX).map(|l| (l.price.0, l.quantity.0, l.orders)).collect();
+        let levels: Vec<_> = book
+            .depth(side, usize::MAX)
+            .map(|l| (l.price.0, l.quantity.0, l.orders))
+            .collect();
         assert_eq!(levels, reference.depth(side), "{context}: {side} levels");
         for &(price, ..) in &levels {
             let engine: Vec<_> = book.orders_at(side, aetherion_book::Ticks(price)).collect();
-            assert_eq!(engine, reference.orders_at(side, price), "{context}: {side} queue at {price}");
+            assert_eq!(
+                engine,
+                reference.orders_at(side, price),
+                "{context}: {side} queue at {price}"
+            );
         }
     }
     let live = reference.orders();
@@ -22,16 +29,27 @@ fn compare_state(book: &OrderBook, reference: &RefBook, context: &str) {
     for order in live {
         assert_eq!(book.order(order.id), Some(order), "{context}: order lookup");
     }
-    assert_eq!(book.last_trade_price(), reference.last_trade_price(), "{context}: last trade");
+    assert_eq!(
+        book.last_trade_price(),
+        reference.last_trade_price(),
+        "{context}: last trade"
+    );
 }
 
 /// A name for the kind of outcome an event is, to check that the streams cover them all.
 fn outcome(event: &Event) -> String {
     match event {
         Event::Rejected { reason, .. } => format!("rejected: {reason:?}"),
-        Event::Canceled { reason: CancelReason::SelfTrade, .. } => "self-trade cancel".into(),
+        Event::Canceled {
+            reason: CancelReason::SelfTrade,
+            ..
+        } => "self-trade cancel".into(),
         Event::Canceled { reason, .. } => format!("canceled: {reason:?}"),
-        other => format!("{other:?}").split([' ', '(']).next().unwrap().to_string(),
+        other => format!("{other:?}")
+            .split([' ', '('])
+            .next()
+            .unwrap()
+            .to_string(),
     }
 }
 
@@ -67,12 +85,26 @@ fn engine_and_reference_agree_on_random_streams() {
     // The streams must reach every outcome, or the comparison proves little.
     println!("{seen:#?}");
     let expected = [
-        "Accepted", "Fill", "Expired", "Triggered", "LevelChanged", "CancelRejected",
-        "self-trade cancel", "canceled: User", "canceled: MassCancel", "canceled: Halt",
-        "rejected: ZeroQuantity", "rejected: DuplicateOrderId", "rejected: PostOnlyNotAllowed",
-        "rejected: QuantityOverflow", "rejected: PostOnlyWouldTake",
+        "Accepted",
+        "Fill",
+        "Expired",
+        "Triggered",
+        "LevelChanged",
+        "CancelRejected",
+        "self-trade cancel",
+        "canceled: User",
+        "canceled: MassCancel",
+        "canceled: Halt",
+        "rejected: ZeroQuantity",
+        "rejected: DuplicateOrderId",
+        "rejected: PostOnlyNotAllowed",
+        "rejected: QuantityOverflow",
+        "rejected: PostOnlyWouldTake",
     ];
     for name in expected {
-        assert!(seen.get(name).is_some_and(|&n| n >= 10), "too few {name:?}: {seen:?}");
+        assert!(
+            seen.get(name).is_some_and(|&n| n >= 10),
+            "too few {name:?}: {seen:?}"
+        );
     }
 }

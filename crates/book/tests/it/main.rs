@@ -1,7 +1,7 @@
 //! Tests of the matching engine through its public API.
 
 mod differential;
-mod streams;
 mod props;
 mod reference;
 mod scripted;
+mod streams;

@@ -25,8 +25,16 @@ fn command() -> impl Strategy<Value = Command> {
         1 => Just(TimeInForce::Fok),
     ];
     let quantity = prop_oneof![20 => 1u64..=20, 1 => Just(0)];
-    let submit = (id(), owner(), side, kind, quantity, tif, prop::bool::weighted(0.15)).prop_map(
-        |(id, owner, side, kind, quantity, tif, post_only)| {
+    let submit = (
+        id(),
+        owner(),
+        side,
+        kind,
+        quantity,
+        tif,
+        prop::bool::weighted(0.15),
+    )
+        .prop_map(|(id, owner, side, kind, quantity, tif, post_only)| {
             Command::Submit(NewOrder {
                 id: OrderId(id),
                 owner: OwnerId(owner),
@@ -36,8 +44,7 @@ fn command() -> impl Strategy<Value = Command> {
                 tif,
                 post_only,
             })
-        },
-    );
+        });
     prop_oneof![
         40 => submit,
         10 => id().prop_map(|id| Command::Cancel(OrderId(id))),
@@ -69,10 +76,18 @@ impl Ledger {
         for event in events {
             match *event {
                 Event::Accepted { id, .. } => {
-                    let Command::Submit(order) = command else { panic!("accepted without a submit") };
+                    let Command::Submit(order) = command else {
+                        panic!("accepted without a submit")
+                    };
                     assert_eq!(order.id, id);
                     self.clock += 1;
-                    let entry = Entry { quantity: order.quantity.0, filled: 0, closed: 0, done: false, entered: self.clock };
+                    let entry = Entry {
+                        quantity: order.quantity.0,
+                        filled: 0,
+                        closed: 0,
+                        done: false,
+                        entered: self.clock,
+                    };
                     let old = self.orders.insert(id, entry);
                     assert!(old.is_none_or(|old| old.done), "accepted a live id again");
                 }
@@ -87,16 +102,27 @@ impl Ledger {
                         entry.filled += fill.quantity.0;
                         entry.done = entry.filled == entry.quantity;
                     }
-                    assert_eq!(self.orders[&fill.maker].quantity - self.orders[&fill.maker].filled, fill.maker_remaining.0);
-                    assert_eq!(self.orders[&fill.taker].quantity - self.orders[&fill.taker].filled, fill.taker_remaining.0);
+                    assert_eq!(
+                        self.orders[&fill.maker].quantity - self.orders[&fill.maker].filled,
+                        fill.maker_remaining.0
+                    );
+                    assert_eq!(
+                        self.orders[&fill.taker].quantity - self.orders[&fill.taker].filled,
+                        fill.taker_remaining.0
+                    );
                 }
                 Event::Canceled { id, remaining, .. } | Event::Expired { id, remaining, .. } => {
                     let entry = self.orders.get_mut(&id).unwrap();
-                    assert!(!entry.done && remaining.0 > 0, "closing a finished or empty order");
+                    assert!(
+                        !entry.done && remaining.0 > 0,
+                        "closing a finished or empty order"
+                    );
                     entry.closed += remaining.0;
                     entry.done = true;
                 }
-                Event::Rejected { .. } | Event::CancelRejected { .. } | Event::LevelChanged { .. } => {}
+                Event::Rejected { .. }
+                | Event::CancelRejected { .. }
+                | Event::LevelChanged { .. } => {}
             }
         }
     }
@@ -116,7 +142,9 @@ fn replay(commands: &[Command], mut check: impl FnMut(&OrderBook, &Ledger, &[Eve
 }
 
 fn levels(book: &OrderBook) -> impl Iterator<Item = (Side, aetherion_book::LevelInfo)> + '_ {
-    [Side::Buy, Side::Sell].into_iter().flat_map(move |side| book.depth(side, usize::MAX).map(move |l| (side, l)))
+    [Side::Buy, Side::Sell]
+        .into_iter()
+        .flat_map(move |side| book.depth(side, usize::MAX).map(move |l| (side, l)))
 }
 
 proptest! {

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use aetherion_book::{
-    CancelReason, Command, Event, Fill, Lots, NewOrder, OrderId, OrderInfo, OrderKind,
-    OrderStatus, RejectReason, Side, Ticks, TimeInForce, UnixMicros,
+    CancelReason, Command, Event, Fill, Lots, NewOrder, OrderId, OrderInfo, OrderKind, OrderStatus,
+    RejectReason, Side, Ticks, TimeInForce, UnixMicros,
 };
 
 #[derive(Clone, Debug)]
@@ -51,11 +51,19 @@ pub struct RefBook {
 }
 
 fn crosses(side: Side, limit: i64, price: i64) -> bool {
-    if side == Side::Buy { price <= limit } else { price >= limit }
+    if side == Side::Buy {
+        price <= limit
+    } else {
+        price >= limit
+    }
 }
 
 fn fires(side: Side, trigger: i64, last: i64) -> bool {
-    if side == Side::Buy { last >= trigger } else { last <= trigger }
+    if side == Side::Buy {
+        last >= trigger
+    } else {
+        last <= trigger
+    }
 }
 
 impl RefBook {
@@ -67,7 +75,10 @@ impl RefBook {
                 if self.live().any(|o| o.order.id == id) {
                     self.cancel_where(|o| o.order.id == id, CancelReason::User, out);
                 } else {
-                    out.push(Event::CancelRejected { id, reason: RejectReason::UnknownOrder });
+                    out.push(Event::CancelRejected {
+                        id,
+                        reason: RejectReason::UnknownOrder,
+                    });
                 }
             }
             Command::CancelOwner(owner) => {
@@ -89,15 +100,29 @@ impl RefBook {
 
     /// The index of the best resting order of `side`: best price, then earliest entry.
     fn best_index(&self, side: Side) -> Option<usize> {
-        let key = |o: &Order| (if side == Side::Buy { -(o.price() as i128) } else { o.price() as i128 }, o.entry);
+        let key = |o: &Order| {
+            (
+                if side == Side::Buy {
+                    -(o.price() as i128)
+                } else {
+                    o.price() as i128
+                },
+                o.entry,
+            )
+        };
         (0..self.resting.len())
             .filter(|&i| self.resting[i].order.side == side)
             .min_by_key(|&i| key(&self.resting[i]))
     }
 
     fn submit(&mut self, order: NewOrder, out: &mut Vec<Event>) {
-        let reject = |reason| Event::Rejected { id: order.id, owner: order.owner, reason };
-        let limit_gtc = matches!(order.kind, OrderKind::Limit { .. }) && order.tif == TimeInForce::Gtc;
+        let reject = |reason| Event::Rejected {
+            id: order.id,
+            owner: order.owner,
+            reason,
+        };
+        let limit_gtc =
+            matches!(order.kind, OrderKind::Limit { .. }) && order.tif == TimeInForce::Gtc;
         let live_total: u128 = self.live().map(|o| o.remaining as u128).sum();
         if order.quantity.0 == 0 {
             return out.push(reject(RejectReason::ZeroQuantity));
@@ -113,24 +138,40 @@ impl RefBook {
         }
         if order.post_only {
             let limit = order.kind.limit_price().unwrap().0;
-            if let Some(best) = self.best_index(order.side.opposite()) {
-                if crosses(order.side, limit, self.resting[best].price()) {
-                    return out.push(reject(RejectReason::PostOnlyWouldTake));
-                }
+            let best = self.best_index(order.side.opposite());
+            if best.is_some_and(|best| crosses(order.side, limit, self.resting[best].price())) {
+                return out.push(reject(RejectReason::PostOnlyWouldTake));
             }
         }
-        out.push(Event::Accepted { id: order.id, owner: order.owner });
+        out.push(Event::Accepted {
+            id: order.id,
+            owner: order.owner,
+        });
         let seq = self.next();
-        let o = Order { order, remaining: order.quantity.0, seq, entry: 0, since: self.now };
+        let o = Order {
+            order,
+            remaining: order.quantity.0,
+            seq,
+            entry: 0,
+            since: self.now,
+        };
         let mut queue = Vec::new();
         match order.kind.trigger() {
-            Some(trigger) if !self.last.is_some_and(|last| fires(order.side, trigger.0, last)) => {
+            Some(trigger)
+                if !self
+                    .last
+                    .is_some_and(|last| fires(order.side, trigger.0, last)) =>
+            {
                 self.stops.push(o);
             }
             trigger => {
                 if trigger.is_some() {
                     let price = Ticks(self.last.unwrap());
-                    out.push(Event::Triggered { id: order.id, owner: order.owner, price });
+                    out.push(Event::Triggered {
+                        id: order.id,
+                        owner: order.owner,
+                        price,
+                    });
                 }
                 queue.push(o);
             }
@@ -147,10 +188,16 @@ impl RefBook {
         let side = o.order.side;
         let limit = o.order.kind.limit_price().map(|p| p.0);
         let reaches = |price: i64| limit.is_none_or(|limit| crosses(side, limit, price));
-        let expire = |o: &Order| Event::Expired { id: o.order.id, owner: o.order.owner, remaining: Lots(o.remaining) };
+        let expire = |o: &Order| Event::Expired {
+            id: o.order.id,
+            owner: o.order.owner,
+            remaining: Lots(o.remaining),
+        };
         if o.order.tif == TimeInForce::Fok {
             let available: u128 = (self.resting.iter())
-                .filter(|r| r.order.side != side && r.order.owner != o.order.owner && reaches(r.price()))
+                .filter(|r| {
+                    r.order.side != side && r.order.owner != o.order.owner && reaches(r.price())
+                })
                 .map(|r| r.remaining as u128)
                 .sum();
             if available < o.remaining as u128 {
@@ -158,7 +205,9 @@ impl RefBook {
             }
         }
         while o.remaining > 0 {
-            let Some(best) = self.best_index(side.opposite()) else { break };
+            let Some(best) = self.best_index(side.opposite()) else {
+                break;
+            };
             let price = self.resting[best].price();
             if !reaches(price) {
                 break;
@@ -203,7 +252,11 @@ impl RefBook {
             });
             fired.sort_by_key(|s| s.seq);
             for s in fired {
-                out.push(Event::Triggered { id: s.order.id, owner: s.order.owner, price: Ticks(price) });
+                out.push(Event::Triggered {
+                    id: s.order.id,
+                    owner: s.order.owner,
+                    price: Ticks(price),
+                });
                 queue.push(s);
             }
         }
@@ -220,8 +273,17 @@ impl RefBook {
         }
     }
 
-    fn cancel_where(&mut self, pick: impl Fn(&Order) -> bool, reason: CancelReason, out: &mut Vec<Event>) {
-        let mut ids: Vec<OrderId> = self.live().filter(|o| pick(o)).map(|o| o.order.id).collect();
+    fn cancel_where(
+        &mut self,
+        pick: impl Fn(&Order) -> bool,
+        reason: CancelReason,
+        out: &mut Vec<Event>,
+    ) {
+        let mut ids: Vec<OrderId> = self
+            .live()
+            .filter(|o| pick(o))
+            .map(|o| o.order.id)
+            .collect();
         ids.sort();
         for id in ids {
             let (o, resting) = match self.resting.iter().position(|o| o.order.id == id) {
@@ -234,21 +296,43 @@ impl RefBook {
             if resting {
                 self.touched.insert((o.order.side, o.price()));
             }
-            out.push(Event::Canceled { id, owner: o.order.owner, remaining: Lots(o.remaining), reason });
+            out.push(Event::Canceled {
+                id,
+                owner: o.order.owner,
+                remaining: Lots(o.remaining),
+                reason,
+            });
         }
     }
 
     fn report_levels(&mut self, out: &mut Vec<Event>) {
         let mut touched: Vec<(Side, i64)> = std::mem::take(&mut self.touched).into_iter().collect();
-        touched.sort_by_key(|&(side, price)| (side, if side == Side::Buy { -(price as i128) } else { price as i128 }));
+        touched.sort_by_key(|&(side, price)| {
+            (
+                side,
+                if side == Side::Buy {
+                    -(price as i128)
+                } else {
+                    price as i128
+                },
+            )
+        });
         for (side, price) in touched {
             let (quantity, orders) = self.level(side, price);
-            out.push(Event::LevelChanged { side, price: Ticks(price), quantity: Lots(quantity), orders });
+            out.push(Event::LevelChanged {
+                side,
+                price: Ticks(price),
+                quantity: Lots(quantity),
+                orders,
+            });
         }
     }
 
     fn level(&self, side: Side, price: i64) -> (u64, u32) {
-        let at = self.resting.iter().filter(|o| o.order.side == side && o.price() == price);
+        let at = self
+            .resting
+            .iter()
+            .filter(|o| o.order.side == side && o.price() == price);
         at.fold((0, 0), |(q, n), o| (q + o.remaining, n + 1))
     }
 
@@ -258,7 +342,13 @@ impl RefBook {
             .filter(|o| o.order.side == side)
             .map(|o| o.price())
             .collect();
-        let mut levels: Vec<_> = prices.into_iter().map(|p| { let (q, n) = self.level(side, p); (p, q, n) }).collect();
+        let mut levels: Vec<_> = prices
+            .into_iter()
+            .map(|p| {
+                let (q, n) = self.level(side, p);
+                (p, q, n)
+            })
+            .collect();
         if side == Side::Buy {
             levels.reverse();
         }
@@ -271,7 +361,9 @@ impl RefBook {
             .filter(|o| o.order.side == side && o.price() == price)
             .collect();
         at.sort_by_key(|o| o.entry);
-        at.into_iter().map(|o| o.info(OrderStatus::Resting)).collect()
+        at.into_iter()
+            .map(|o| o.info(OrderStatus::Resting))
+            .collect()
     }
 
     /// Every live order, by id.

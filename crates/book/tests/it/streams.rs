@@ -38,7 +38,10 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(seed: u64) -> Self {
-        Generator { rng: Rng::new(seed), next_id: 1 }
+        Generator {
+            rng: Rng::new(seed),
+            next_id: 1,
+        }
     }
 
     fn price(&mut self) -> Ticks {
@@ -69,12 +72,23 @@ impl Generator {
             self.next_id += 1;
             OrderId(self.next_id - 1)
         };
-        let side = if self.rng.chance(50) { Side::Buy } else { Side::Sell };
+        let side = if self.rng.chance(50) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let kind = match self.rng.range(0, 99) {
-            0..60 => OrderKind::Limit { price: self.price() },
+            0..60 => OrderKind::Limit {
+                price: self.price(),
+            },
             60..72 => OrderKind::Market,
-            72..86 => OrderKind::Stop { trigger: self.price() },
-            _ => OrderKind::StopLimit { trigger: self.price(), price: self.price() },
+            72..86 => OrderKind::Stop {
+                trigger: self.price(),
+            },
+            _ => OrderKind::StopLimit {
+                trigger: self.price(),
+                price: self.price(),
+            },
         };
         let tif = match self.rng.range(0, 99) {
             0..70 => TimeInForce::Gtc,
@@ -88,6 +102,14 @@ impl Generator {
         };
         let owner = OwnerId(self.rng.range(1, 4));
         let post_only = self.rng.chance(10);
-        Command::Submit(NewOrder { id, owner, side, kind, quantity: aetherion_book::Lots(quantity), tif, post_only })
+        Command::Submit(NewOrder {
+            id,
+            owner,
+            side,
+            kind,
+            quantity: aetherion_book::Lots(quantity),
+            tif,
+            post_only,
+        })
     }
 }
