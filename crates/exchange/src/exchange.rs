@@ -141,7 +141,8 @@ impl Exchange {
 
     /// Puts a stored open order back into its book. Call in `seq` order, so that time priority
     /// is what it was. Its funds are already in the restored balances.
-    pub fn restore_order(&mut self, order: Order, triggered: bool, now: UnixMicros) {
+    pub fn restore_order(&mut self, order: Order, now: UnixMicros) {
+        let triggered = order.triggered;
         self.next_seq = self.next_seq.max(order.seq + 1);
         let Some(market) = self.markets.get_mut(&order.symbol) else { return };
         let kind = match (order.order_type, triggered) {
@@ -244,6 +245,7 @@ impl Exchange {
             fees: Amount::ZERO,
             reserved: needed,
             status: OrderStatus::New,
+            triggered: false,
             reject_reason: None,
             created_at: now,
             updated_at: now,

@@ -114,6 +114,8 @@ pub struct Order {
     /// Funds still held for the order: quote asset for a buy, base asset for a sell.
     pub reserved: Amount,
     pub status: OrderStatus,
+    /// A stop whose trigger was reached (a triggered stop-limit may rest as a limit order).
+    pub triggered: bool,
     pub reject_reason: Option<String>,
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,

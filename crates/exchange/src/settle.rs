@@ -27,8 +27,15 @@ impl Exchange {
                 Event::Expired { id, owner, .. } if Self::is_user(owner) => {
                     self.finish(id.0, OrderStatus::Expired, None, now);
                 }
-                Event::Accepted { id, owner } | Event::Triggered { id, owner, .. } if Self::is_user(owner) => {
+                Event::Accepted { id, owner } if Self::is_user(owner) => {
                     if let Some(order) = self.orders.get_mut(&id.0) {
+                        order.updated_at = now;
+                        self.touched.orders.insert(id.0);
+                    }
+                }
+                Event::Triggered { id, owner, .. } if Self::is_user(owner) => {
+                    if let Some(order) = self.orders.get_mut(&id.0) {
+                        order.triggered = true;
                         order.updated_at = now;
                         self.touched.orders.insert(id.0);
                     }

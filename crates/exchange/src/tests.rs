@@ -198,7 +198,7 @@ fn restored_orders_keep_their_time_priority() {
         }
     }
     for order in orders {
-        restored.restore_order(order, false, T);
+        restored.restore_order(order, T);
     }
     restored.place(req(BOB, Side::Sell, OrderType::Market, 100), T).unwrap();
     assert_eq!(restored.order(first).unwrap().status, OrderStatus::Filled, "the earlier order fills first");

@@ -30,12 +30,15 @@ pub(crate) async fn insert_account(
     account: &NewAccount,
     now: UnixMicros,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO accounts (user_id, quote_asset, created_at) VALUES ($1, $2, $3)")
-        .bind(user_id)
-        .bind(&account.quote_asset)
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO accounts (user_id, quote_asset, created_at, account_no) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(account_no), 999) + 1 FROM accounts))",
+    )
+    .bind(user_id)
+    .bind(&account.quote_asset)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("INSERT INTO balances (user_id, asset, free, reserved) VALUES ($1, $2, $3, 0)")
         .bind(user_id)
         .bind(&account.quote_asset)
@@ -57,6 +60,15 @@ pub(crate) async fn insert_account(
 }
 
 impl Store {
+    /// The account's number in the exchange, or `None` when the user has no account.
+    pub async fn account_no(&self, user_id: &str) -> Result<Option<u64>, StoreError> {
+        let no: Option<Option<i64>> = sqlx::query_scalar("SELECT account_no FROM accounts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(no.flatten().map(|n| n as u64))
+    }
+
     /// The account's quote asset, or `None` when the user has no account.
     pub async fn account_quote_asset(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT quote_asset FROM accounts WHERE user_id = $1")

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod error;
+mod orders;
 mod symbols;
 mod tokens;
 mod users;
@@ -25,6 +26,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Balance, NewAccount};
 pub use error::StoreError;
+pub use orders::{CommitBatch, EquityPoint, FillRecord, OrderFilter, OrderRecord, PositionRecord};
 pub use symbols::{SymbolRecord, SymbolStatus};
 pub use tokens::{NewRefreshToken, RotateOutcome};
 pub use users::{NewUser, UserRecord};

@@ -235,3 +235,97 @@ on_both_backends!(candles_are_upserted_and_read_by_range, |store| {
     assert_eq!(store.last_candle("BTC-USD").await.unwrap(), Some(many[1199]));
     assert_eq!(store.last_candle("ETH-USD").await.unwrap(), None);
 });
+
+fn order_record(n: i64, user: &str, status: &str) -> OrderRecord {
+    OrderRecord {
+        order_id: format!("o{n:03}"),
+        seq: n as u64,
+        user_id: user.into(),
+        client_order_id: (n % 2 == 0).then(|| format!("c{n}")),
+        bot_id: None,
+        symbol: "BTC-USD".into(),
+        side: aetherion_model::Side::Buy,
+        order_type: "limit".into(),
+        price: Some(Amount::from_units(100).unwrap()),
+        stop_price: None,
+        quantity: Amount::from_units(1).unwrap(),
+        time_in_force: "gtc".into(),
+        post_only: false,
+        status: status.into(),
+        triggered: false,
+        filled_quantity: Amount::ZERO,
+        filled_notional: Amount::ZERO,
+        fees: Amount::ZERO,
+        reserved: Amount::from_units(100).unwrap(),
+        reject_reason: None,
+        created_at: UnixMicros(1_000 + n),
+        updated_at: UnixMicros(1_000 + n),
+    }
+}
+
+on_both_backends!(orders_fills_and_balances_commit_together_and_page, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    store.insert_symbol(&btc(5)).await.unwrap();
+    let mut batch = CommitBatch::default();
+    for n in 1..=25 {
+        batch.orders.push(order_record(n, "u1", if n % 3 == 0 { "filled" } else { "new" }));
+    }
+    batch.fills.push(FillRecord {
+        trade_id: "BTC-USD:7".into(),
+        order_id: "o003".into(),
+        user_id: "u1".into(),
+        symbol: "BTC-USD".into(),
+        side: aetherion_model::Side::Buy,
+        price: Amount::from_units(100).unwrap(),
+        quantity: Amount::from_units(1).unwrap(),
+        fee: "0.1".parse().unwrap(),
+        liquidity: "taker".into(),
+        at: UnixMicros(2_000),
+    });
+    batch.balances.push(("u1".into(), "USD".into(), Amount::from_units(99_000).unwrap(), Amount::from_units(900).unwrap()));
+    batch.balances.push(("u1".into(), "BTC".into(), Amount::from_units(1).unwrap(), Amount::ZERO));
+    batch.fees.push(("u1".into(), "0.1".parse().unwrap()));
+    store.commit(&batch).await.unwrap();
+
+    // An update of an order replaces it.
+    let mut update = CommitBatch::default();
+    let mut o1 = order_record(1, "u1", "canceled");
+    o1.reserved = Amount::ZERO;
+    update.orders.push(o1.clone());
+    store.commit(&update).await.unwrap();
+    assert_eq!(store.order("u1", "o001").await.unwrap(), Some(o1));
+    assert_eq!(store.order("u2", "o001").await.unwrap(), None, "another user's order is not found");
+    assert_eq!(store.order_by_client_id("u1", "c2").await.unwrap().unwrap().order_id, "o002");
+
+    let open = store.open_orders().await.unwrap();
+    assert_eq!(open.len(), 25 - 8 - 1, "25 orders, 8 filled, 1 canceled");
+    assert!(open.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.max_order_seq().await.unwrap(), 25);
+
+    // Pages of 10, newest first, with no gap and no repeat.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_orders("u1", &OrderFilter::default(), cursor.clone(), 10).await.unwrap();
+        seen.extend(page.iter().map(|o| o.seq));
+        if page.len() < 10 {
+            break;
+        }
+        let last = page.last().unwrap();
+        cursor = Some((last.created_at, last.order_id.clone()));
+    }
+    assert_eq!(seen, (1..=25).rev().collect::<Vec<u64>>());
+    let open_only = OrderFilter { open_only: true, ..OrderFilter::default() };
+    assert_eq!(store.list_orders("u1", &open_only, None, 100).await.unwrap().len(), 16);
+    let window = OrderFilter { start: Some(UnixMicros(1_005)), end: Some(UnixMicros(1_010)), ..OrderFilter::default() };
+    assert_eq!(store.list_orders("u1", &window, None, 100).await.unwrap().len(), 5);
+
+    let fills = store.list_fills("u1", Some("BTC-USD"), None, None, None, 10).await.unwrap();
+    assert_eq!(fills.len(), 1);
+    assert_eq!(store.list_fills("u1", Some("ETH-USD"), None, None, None, 10).await.unwrap().len(), 0);
+    let balances = store.balances("u1").await.unwrap();
+    assert_eq!(balances.iter().map(|b| b.asset.as_str()).collect::<Vec<_>>(), ["BTC", "USD"]);
+    assert_eq!(store.fees_paid("u1").await.unwrap(), "0.1".parse().unwrap());
+    assert_eq!(store.account_no("u1").await.unwrap(), Some(1000));
+});
