@@ -1,12 +1,15 @@
-//! The venue at run time: one engine task per symbol, the registry that finds them, symbol
-//! administration, and the writer that stores closed candles.
+//! The venue at run time: the exchange task, the writer, the registry of symbols, symbol
+//! administration, and the way in for orders.
 
+pub mod convert;
 pub mod engine;
 pub mod snapshot;
+pub mod writer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use aetherion_exchange::{AccountId, Balance, CancelError, Exchange, MarketSpec, Order, OrderRequest, PlaceError, Position};
 use aetherion_market::candles::{Candle, MINUTE_MICROS, align};
 use aetherion_market::history;
 use aetherion_market::venue::{Simulator, VenueParams};
@@ -17,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::now;
 use crate::error::ServiceError;
-use engine::{Engine, EngineOutputs, EngineRequest};
+use engine::{ExchangeTask, Outputs, Request, SymbolRuntime, first_trade_seq};
 use snapshot::{BookSnapshot, MarketStats, TradeTick};
 
 /// Days of one-minute history generated for a new symbol.
@@ -33,11 +36,10 @@ pub struct MarketConfig {
     pub tick_buffer: usize,
 }
 
-/// A running symbol: its description and the channels of its engine.
+/// A listed symbol: its description and where its market data is published.
 pub struct SymbolHandle {
     record: RwLock<SymbolRecord>,
     pub grid: Grid,
-    requests: mpsc::Sender<EngineRequest>,
     ticks: broadcast::Sender<TradeTick>,
     pub book: watch::Receiver<Arc<BookSnapshot>>,
     pub stats: watch::Receiver<Arc<MarketStats>>,
@@ -57,44 +59,86 @@ pub struct MarketHub {
     store: Store,
     config: MarketConfig,
     symbols: RwLock<BTreeMap<String, Arc<SymbolHandle>>>,
-    engines: std::sync::Mutex<Vec<JoinHandle<()>>>,
-    writer: std::sync::Mutex<Option<JoinHandle<()>>>,
-    /// Taken at shutdown, so that the writer ends once the engines have dropped theirs.
-    candle_tx: std::sync::Mutex<Option<mpsc::Sender<(Arc<str>, Candle)>>>,
+    requests: mpsc::Sender<Request>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
     /// Serialises symbol administration (add, remove).
     admin: tokio::sync::Mutex<()>,
-    /// Bumped whenever a symbol starts, for streams that follow every symbol.
+    /// Bumped whenever a symbol is listed, for streams that follow every symbol.
     listed: watch::Sender<u64>,
+    accounts: RwLock<HashMap<String, AccountId>>,
+    /// The user id of every account whose balances, orders or positions were just stored.
+    changed: broadcast::Sender<String>,
 }
 
 impl MarketHub {
-    /// Starts an engine for every stored symbol; on a fresh database, first creates the
-    /// default symbols so that the first run already shows a live market.
+    /// Restores the venue from storage (symbols, balances, positions, open orders in their
+    /// time priority) and starts it. On a fresh database it first lists `default_symbols`.
     pub async fn start(store: Store, config: MarketConfig, default_symbols: &[SymbolRecord]) -> anyhow::Result<Arc<MarketHub>> {
-        let (candle_tx, candle_rx) = mpsc::channel(8192);
-        let writer = tokio::spawn(write_candles(store.clone(), candle_rx));
+        let at = now();
+        if store.symbols().await?.is_empty() {
+            for record in default_symbols {
+                create_symbol_rows(&store, record, config, at).await?;
+            }
+        }
+        store.assign_account_numbers().await?;
+        let numbers = store.account_numbers().await?;
+        let users: HashMap<AccountId, String> = numbers.iter().map(|(u, n)| (AccountId(*n), u.clone())).collect();
+        let accounts: HashMap<String, AccountId> = numbers.into_iter().map(|(u, n)| (u, AccountId(n))).collect();
+
+        let (writer_tx, writer_rx) = mpsc::channel(1024);
+        let (changed, _) = broadcast::channel(1024);
+        let writer = tokio::spawn(writer::run(store.clone(), writer_rx, changed.clone()));
+        let mut task = ExchangeTask::new(Exchange::new(store.max_order_seq().await? + 1), users, writer_tx);
+
+        let (requests, requests_rx) = mpsc::channel(4096);
         let hub = Arc::new(MarketHub {
             store: store.clone(),
             config,
             symbols: RwLock::new(BTreeMap::new()),
-            engines: std::sync::Mutex::new(Vec::new()),
-            writer: std::sync::Mutex::new(Some(writer)),
-            candle_tx: std::sync::Mutex::new(Some(candle_tx)),
+            requests,
+            tasks: std::sync::Mutex::new(vec![writer]),
             admin: tokio::sync::Mutex::new(()),
             listed: watch::Sender::new(0),
+            accounts: RwLock::new(accounts.clone()),
+            changed,
         });
-        let mut stored = store.symbols().await?;
-        if stored.is_empty() {
-            for record in default_symbols {
-                hub.create(record.clone()).await?;
-            }
-            stored = store.symbols().await?;
+
+        for record in store.symbols().await? {
+            let (spec, runtime, handle) = hub.resume(&record, at).await?;
+            task.exchange_mut().add_market(spec, first_trade_seq(at), record.status == SymbolStatus::Halted);
+            task.add_symbol(runtime);
+            hub.register(handle);
         }
-        for record in stored {
-            if hub.get(&record.symbol).is_none() {
-                hub.resume(record).await?;
+        let exchange = task.exchange_mut();
+        for (user_id, asset, free, reserved) in store.all_balances().await? {
+            if let Some(account) = accounts.get(&user_id) {
+                exchange.restore_balance(*account, &asset, Balance { free, reserved });
             }
         }
+        for (user_id, p) in store.all_positions().await? {
+            if let Some(account) = accounts.get(&user_id) {
+                exchange.restore_position(*account, &p.symbol, Position { quantity: p.quantity, cost: p.cost, realized_pnl: p.realized_pnl });
+            }
+        }
+        for (user_id, fees) in store.all_fees().await? {
+            if let Some(account) = accounts.get(&user_id) {
+                exchange.restore_fees(*account, fees);
+            }
+        }
+        let open = store.open_orders().await?;
+        let restored = open.len();
+        for record in open {
+            let (Some(account), Some(handle)) = (accounts.get(&record.user_id), hub.get(&record.symbol)) else { continue };
+            match convert::from_record(&record, &handle.grid, *account) {
+                Some(order) => exchange.restore_order(order, at),
+                None => tracing::error!(order_id = %record.order_id, "a stored open order no longer fits its symbol; left out"),
+            }
+        }
+        if restored > 0 {
+            tracing::info!(orders = restored, "open orders are back in their books");
+        }
+        let task = tokio::spawn(task.run(requests_rx));
+        hub.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
         Ok(hub)
     }
 
@@ -102,14 +146,9 @@ impl MarketHub {
         self.symbols.read().unwrap_or_else(|p| p.into_inner()).get(symbol).cloned()
     }
 
-    /// A running symbol, or NOT_FOUND naming it.
+    /// A listed symbol, or NOT_FOUND naming it.
     pub fn find(&self, symbol: &str) -> Result<Arc<SymbolHandle>, ServiceError> {
         self.get(symbol).ok_or_else(|| ServiceError::NotFound(format!("symbol {symbol:?} does not exist")))
-    }
-
-    /// Changes whenever a symbol is added.
-    pub fn symbol_list(&self) -> watch::Receiver<u64> {
-        self.listed.subscribe()
     }
 
     /// Every symbol, by name.
@@ -117,13 +156,66 @@ impl MarketHub {
         self.symbols.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 
-    /// Adds a symbol: stores it with a week of generated history and starts its market.
+    /// Changes whenever a symbol is added.
+    pub fn symbol_list(&self) -> watch::Receiver<u64> {
+        self.listed.subscribe()
+    }
+
+    /// User ids whose accounts changed, as soon as the change is stored.
+    pub fn account_changes(&self) -> broadcast::Receiver<String> {
+        self.changed.subscribe()
+    }
+
+    /// The exchange's number for a user's account.
+    pub async fn account_of(&self, user_id: &str) -> Result<AccountId, ServiceError> {
+        if let Some(account) = self.accounts.read().unwrap_or_else(|p| p.into_inner()).get(user_id) {
+            return Ok(*account);
+        }
+        let account = self
+            .store
+            .account_no(user_id)
+            .await?
+            .map(AccountId)
+            .ok_or_else(|| ServiceError::FailedPrecondition("this user has no trading account".into()))?;
+        self.accounts.write().unwrap_or_else(|p| p.into_inner()).insert(user_id.to_owned(), account);
+        Ok(account)
+    }
+
+    /// Tells the exchange about a new account and its opening balances.
+    pub async fn open_account(&self, user_id: &str, account: AccountId, balances: Vec<(String, Balance)>) -> Result<(), ServiceError> {
+        self.accounts.write().unwrap_or_else(|p| p.into_inner()).insert(user_id.to_owned(), account);
+        self.send(Request::OpenAccount { account, user_id: user_id.to_owned(), balances }).await
+    }
+
+    /// Places an order; answers once it and whatever it caused are stored.
+    pub async fn place(&self, request: OrderRequest) -> Result<Result<Order, PlaceError>, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Place { request, reply }).await?;
+        answer.await.map_err(|_| unavailable())
+    }
+
+    /// Cancels an order; answers once the cancel is stored.
+    pub async fn cancel(&self, account: AccountId, seq: u64) -> Result<Result<Order, CancelError>, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Cancel { account, seq, reply }).await?;
+        answer.await.map_err(|_| unavailable())
+    }
+
+    /// Lists a symbol: stores it with a week of generated history and starts its market.
     pub async fn add(&self, record: SymbolRecord) -> Result<Arc<SymbolHandle>, ServiceError> {
         let _guard = self.admin.lock().await;
         if self.get(&record.symbol).is_some() {
             return Err(ServiceError::AlreadyExists(format!("symbol {} already exists", record.symbol)));
         }
-        self.create(record).await
+        let at = now();
+        create_symbol_rows(&self.store, &record, self.config, at).await?;
+        let (spec, runtime, handle) = self.resume(&record, at).await.map_err(ServiceError::internal)?;
+        let (reply, done) = oneshot::channel();
+        self.send(Request::AddSymbol { spec, runtime: Box::new(runtime), reply }).await?;
+        done.await.map_err(|_| unavailable())?;
+        self.register(handle.clone());
+        tracing::info!(symbol = %record.symbol, "listed a symbol");
+        Ok(handle)
     }
 
     /// Halts a symbol: cancels its resting orders, stops its simulated market, keeps its
@@ -136,123 +228,93 @@ impl MarketHub {
         }
         self.store.set_symbol_status(symbol, SymbolStatus::Halted, now()).await?;
         let (reply, answer) = oneshot::channel();
-        handle
-            .requests
-            .send(EngineRequest::Halt { reply })
-            .await
-            .map_err(|_| ServiceError::internal(anyhow::anyhow!("engine of {symbol} is gone")))?;
-        let canceled = answer.await.map_err(ServiceError::internal)?;
+        self.send(Request::Halt { symbol: symbol.to_owned(), reply }).await?;
+        let canceled = answer.await.map_err(|_| unavailable())?;
         handle.record.write().unwrap_or_else(|p| p.into_inner()).status = SymbolStatus::Halted;
         tracing::info!(symbol, canceled, "symbol halted");
         Ok((handle, canceled))
     }
 
-    /// Stops every engine (flushing open candles) and the candle writer.
+    /// Stops the exchange (storing open candles) and then the writer.
     pub async fn shutdown(&self) {
-        let handles: Vec<_> = std::mem::take(&mut *self.symbols.write().unwrap_or_else(|p| p.into_inner())).into_values().collect();
-        for handle in handles {
-            let (reply, done) = oneshot::channel();
-            if handle.requests.send(EngineRequest::Stop { reply }).await.is_ok() {
-                let _ = done.await;
-            }
+        let (reply, done) = oneshot::channel();
+        if self.requests.send(Request::Stop { reply }).await.is_ok() {
+            let _ = done.await;
         }
-        let engines = std::mem::take(&mut *self.engines.lock().unwrap_or_else(|p| p.into_inner()));
-        for engine in engines {
-            let _ = engine.await;
-        }
-        // The engines are gone; the writer ends once it has stored what they sent.
-        drop(self.candle_tx.lock().unwrap_or_else(|p| p.into_inner()).take());
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(writer) = writer {
-            let _ = writer.await;
+        self.symbols.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks.into_iter().rev() {
+            let _ = task.await;
         }
     }
 
-    async fn create(&self, record: SymbolRecord) -> Result<Arc<SymbolHandle>, ServiceError> {
-        let grid = grid_of(&record).map_err(ServiceError::internal)?;
-        let at = now();
-        let mut sim = self.simulator(&record, grid, record.initial_price);
-        let price = to_f64(record.initial_price);
-        let candles = history::generate(sim.process_mut(), &grid, at, HISTORY_MINUTES, price);
-        self.store.insert_symbol(&record).await?;
-        self.store.upsert_candles(&record.symbol, &candles).await?;
-        tracing::info!(symbol = %record.symbol, candles = candles.len(), "added a symbol with generated history");
-        Ok(self.launch(record, grid, Some(sim), recent_day(candles)))
+    async fn send(&self, request: Request) -> Result<(), ServiceError> {
+        self.requests.send(request).await.map_err(|_| unavailable())
     }
 
-    /// Restarts a stored symbol, filling the minutes the server was down with generated
-    /// candles so that its history has no hole (up to the history length).
-    async fn resume(&self, record: SymbolRecord) -> anyhow::Result<Arc<SymbolHandle>> {
-        let grid = grid_of(&record)?;
-        let at = now();
+    fn register(&self, handle: Arc<SymbolHandle>) {
+        let symbol = handle.record().symbol;
+        self.symbols.write().unwrap_or_else(|p| p.into_inner()).insert(symbol, handle);
+        self.listed.send_modify(|n| *n += 1);
+    }
+
+    /// The exchange's view of a stored symbol, its runtime (with a simulator continuing from
+    /// the last stored close, after filling any hole in the history) and its handle.
+    async fn resume(&self, record: &SymbolRecord, at: UnixMicros) -> anyhow::Result<(MarketSpec, SymbolRuntime, Arc<SymbolHandle>)> {
+        let grid = Grid::new(record.tick_size, record.lot_size)
+            .ok_or_else(|| anyhow::anyhow!("symbol {} has a zero tick or lot size", record.symbol))?;
         let last = self.store.last_candle(&record.symbol).await?;
         let start_price = last.map_or(record.initial_price, |c| c.close);
         let trading = record.status == SymbolStatus::Trading;
-        let mut sim = self.simulator(&record, grid, start_price);
+        let mut sim = simulator(self.config, record, grid, start_price);
         if trading {
-            let resume_from = last.map_or(at.0 - HISTORY_MINUTES as i64 * MINUTE_MICROS, |c| c.open_time.0 + MINUTE_MICROS);
-            let resume_from = resume_from.max(at.0 - HISTORY_MINUTES as i64 * MINUTE_MICROS);
-            let missing = ((align(at, MINUTE_MICROS).0 - align(UnixMicros(resume_from), MINUTE_MICROS).0) / MINUTE_MICROS).max(0);
+            let floor = at.0 - HISTORY_MINUTES as i64 * MINUTE_MICROS;
+            let from = last.map_or(floor, |c| c.open_time.0 + MINUTE_MICROS).max(floor);
+            let missing = (align(at, MINUTE_MICROS).0 - align(UnixMicros(from), MINUTE_MICROS).0) / MINUTE_MICROS;
             if missing > 0 {
-                let gap = history::extend(sim.process_mut(), &grid, UnixMicros(resume_from), missing as usize);
+                let gap = history::extend(sim.process_mut(), &grid, UnixMicros(from), missing as usize);
                 self.store.upsert_candles(&record.symbol, &gap).await?;
                 tracing::info!(symbol = %record.symbol, minutes = missing, "filled the history while the server was down");
             }
         }
-        let day = self
-            .store
-            .candles(&record.symbol, UnixMicros(at.0 - 25 * 60 * MINUTE_MICROS), UnixMicros(i64::MAX), 2_000, true)
-            .await?;
-        Ok(self.launch(record, grid, trading.then_some(sim), day))
-    }
-
-    fn simulator(&self, record: &SymbolRecord, grid: Grid, price: Amount) -> Simulator {
-        let params = VenueParams { takers_per_second: self.config.takers_per_second, ..VenueParams::default() };
-        Simulator::new(self.config.seed, &record.symbol, grid, price, params)
-    }
-
-    fn launch(&self, record: SymbolRecord, grid: Grid, sim: Option<Simulator>, history: Vec<Candle>) -> Arc<SymbolHandle> {
-        let symbol: Arc<str> = Arc::from(record.symbol.as_str());
-        let (requests, requests_rx) = mpsc::channel(64);
+        let day = self.store.candles(&record.symbol, UnixMicros(at.0 - 25 * 60 * MINUTE_MICROS), UnixMicros(i64::MAX), 2_000, true).await?;
+        let spec = MarketSpec {
+            symbol: record.symbol.clone(),
+            base: record.base_asset.clone(),
+            quote: record.quote_asset.clone(),
+            grid,
+            min_notional: record.min_notional,
+            maker_fee_rate: record.maker_fee_rate,
+            taker_fee_rate: record.taker_fee_rate,
+        };
         let (ticks, _) = broadcast::channel(self.config.tick_buffer.max(1));
         let (book_tx, book) = watch::channel(Arc::new(BookSnapshot::default()));
         let (stats_tx, stats) = watch::channel(Arc::new(MarketStats::default()));
-        let candles = match self.candle_tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            Some(tx) => tx.clone(),
-            None => mpsc::channel(1).0, // shutting down: nothing more is stored
-        };
-        let outputs = EngineOutputs { ticks: ticks.clone(), book: book_tx, stats: stats_tx, candles };
-        let engine = Engine::new(symbol, grid, sim, history, outputs);
-        let task = tokio::spawn(engine.run(requests_rx));
-        self.engines.lock().unwrap_or_else(|p| p.into_inner()).push(task);
-        let handle = Arc::new(SymbolHandle { record: RwLock::new(record.clone()), grid, requests, ticks, book, stats });
-        self.symbols.write().unwrap_or_else(|p| p.into_inner()).insert(record.symbol, handle.clone());
-        self.listed.send_modify(|n| *n += 1);
-        handle
+        let outputs = Outputs { ticks: ticks.clone(), book: book_tx, stats: stats_tx };
+        let symbol: Arc<str> = Arc::from(record.symbol.as_str());
+        let runtime = SymbolRuntime::new(symbol, record.quote_asset.clone(), grid, trading.then_some(sim), day, outputs);
+        let handle = Arc::new(SymbolHandle { record: RwLock::new(record.clone()), grid, ticks, book, stats });
+        Ok((spec, runtime, handle))
     }
 }
 
-fn grid_of(record: &SymbolRecord) -> anyhow::Result<Grid> {
-    Grid::new(record.tick_size, record.lot_size).ok_or_else(|| anyhow::anyhow!("symbol {} has a zero tick or lot size", record.symbol))
+fn unavailable() -> ServiceError {
+    ServiceError::internal(anyhow::anyhow!("the exchange has stopped"))
 }
 
-fn recent_day(mut candles: Vec<Candle>) -> Vec<Candle> {
-    let keep = 25 * 60;
-    if candles.len() > keep {
-        candles.drain(..candles.len() - keep);
-    }
-    candles
+fn simulator(config: MarketConfig, record: &SymbolRecord, grid: Grid, price: Amount) -> Simulator {
+    let params = VenueParams { takers_per_second: config.takers_per_second, ..VenueParams::default() };
+    Simulator::new(config.seed, &record.symbol, grid, price, params)
 }
 
-fn to_f64(a: Amount) -> f64 {
-    a.raw() as f64 / Amount::SCALE as f64
-}
-
-/// Stores closed candles as the engines send them.
-async fn write_candles(store: Store, mut rx: mpsc::Receiver<(Arc<str>, Candle)>) {
-    while let Some((symbol, candle)) = rx.recv().await {
-        if let Err(e) = store.upsert_candles(&symbol, &[candle]).await {
-            tracing::error!(%symbol, error = %e, "storing a candle failed");
-        }
-    }
+/// Stores a new symbol with a week of generated history ending at its initial price.
+async fn create_symbol_rows(store: &Store, record: &SymbolRecord, config: MarketConfig, at: UnixMicros) -> Result<(), ServiceError> {
+    let grid = Grid::new(record.tick_size, record.lot_size).ok_or_else(|| ServiceError::invalid("tick_size", "must be greater than zero"))?;
+    let mut sim = simulator(config, record, grid, record.initial_price);
+    let price = record.initial_price.raw() as f64 / Amount::SCALE as f64;
+    let candles: Vec<Candle> = history::generate(sim.process_mut(), &grid, at, HISTORY_MINUTES, price);
+    store.insert_symbol(record).await?;
+    store.upsert_candles(&record.symbol, &candles).await?;
+    tracing::info!(symbol = %record.symbol, candles = candles.len(), "added a symbol with generated history");
+    Ok(())
 }

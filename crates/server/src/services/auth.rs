@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use aetherion_api::v1 as pb;
-use aetherion_model::{Role, UnixMicros};
+use aetherion_exchange::{AccountId, Balance};
+use aetherion_model::{Amount, Role, UnixMicros};
 use aetherion_store::{NewAccount, NewRefreshToken, NewUser, RotateOutcome, UserRecord};
 use tonic::{Request, Response, Status};
 
@@ -50,6 +51,14 @@ impl AuthApi {
             let _guard = self.state.register_lock.lock().await;
             self.state.store.register_user(&user, &account).await?
         };
+        let account_no = self
+            .state
+            .store
+            .account_no(&record.user_id)
+            .await?
+            .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("a new user has no account number")))?;
+        let opening = vec![(account.quote_asset.clone(), Balance { free: account.starting_cash, reserved: Amount::ZERO })];
+        self.state.market.open_account(&record.user_id, AccountId(account_no), opening).await?;
         tracing::info!(user_id = %record.user_id, role = %record.role, "registered a user");
         self.sign_in(&record, None).await
     }

@@ -1,0 +1,53 @@
+//! The writer: stores what the exchange task changed, many requests per transaction, and only
+//! then answers the callers. Jobs are stored in the order they arrive.
+
+use aetherion_store::{CommitBatch, Store};
+use tokio::sync::{broadcast, mpsc};
+
+/// An answer to send once the job it came with is durable.
+pub type Reply = Box<dyn FnOnce() + Send>;
+
+pub struct WriterJob {
+    pub commit: CommitBatch,
+    pub replies: Vec<Reply>,
+    /// Users whose account changed, for portfolio streams.
+    pub accounts: Vec<String>,
+}
+
+/// Jobs merged into one transaction at most.
+const MAX_MERGED: usize = 64;
+
+pub async fn run(store: Store, mut jobs: mpsc::Receiver<WriterJob>, changed: broadcast::Sender<String>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_MERGED {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut commit = CommitBatch::default();
+        let mut replies = Vec::new();
+        let mut accounts = Vec::new();
+        for job in batch {
+            commit.append(job.commit);
+            replies.extend(job.replies);
+            accounts.extend(job.accounts);
+        }
+        if !commit.is_empty()
+            && let Err(e) = store.commit(&commit).await
+        {
+            // The callers get no answer (their requests fail); the state stays in memory only.
+            tracing::error!(error = %e, "storing a batch failed; its requests are not acknowledged");
+            continue;
+        }
+        for reply in replies {
+            reply();
+        }
+        accounts.sort();
+        accounts.dedup();
+        for user in accounts {
+            let _ = changed.send(user);
+        }
+    }
+}
