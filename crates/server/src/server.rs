@@ -25,6 +25,8 @@ use crate::config::Config;
 use crate::services::auth::AuthApi;
 use crate::market::{MarketConfig, MarketHub};
 use crate::services::pending::Pending;
+use crate::services::orders::OrdersApi;
+use crate::services::portfolio::PortfolioApi;
 use crate::services::trading::TradingApi;
 use crate::state::AppState;
 
@@ -92,8 +94,8 @@ impl Server {
 
         let routes = Routes::new(AuthServiceServer::new(AuthApi::new(self.state.clone())))
             .add_service(TradingServiceServer::with_interceptor(TradingApi::new(self.state.clone()), auth.clone()))
-            .add_service(OrderServiceServer::with_interceptor(Pending, auth.clone()))
-            .add_service(PortfolioServiceServer::with_interceptor(Pending, auth.clone()))
+            .add_service(OrderServiceServer::with_interceptor(OrdersApi::new(self.state.clone()), auth.clone()))
+            .add_service(PortfolioServiceServer::with_interceptor(PortfolioApi::new(self.state.clone()), auth.clone()))
             .add_service(BotServiceServer::with_interceptor(Pending, auth.clone()))
             .add_service(RiskServiceServer::with_interceptor(Pending, auth))
             .add_service(health_service)

@@ -93,6 +93,8 @@ pub struct ExchangeTask {
     replies: Vec<Reply>,
     commands: Vec<Command>,
     closed_candles: Vec<(String, Candle)>,
+    /// Equity points of accounts opened since the last flush.
+    opening: Vec<(String, EquityPoint)>,
     equity_minute: i64,
 }
 
@@ -106,6 +108,7 @@ impl ExchangeTask {
             replies: Vec::new(),
             commands: Vec::with_capacity(256),
             closed_candles: Vec::new(),
+            opening: Vec::new(),
             equity_minute: now().0.div_euclid(MINUTE_MICROS),
         }
     }
@@ -191,6 +194,10 @@ impl ExchangeTask {
             Request::OpenAccount { account, user_id, balances } => {
                 for (asset, balance) in balances {
                     self.exchange.restore_balance(account, &asset, balance);
+                }
+                // The equity curve starts with the opening balance.
+                if let Some(point) = self.equity_point(account, at) {
+                    self.opening.push((user_id.clone(), point));
                 }
                 self.users.insert(account, user_id);
             }
@@ -294,6 +301,7 @@ impl ExchangeTask {
             }
         }
         commit.candles.append(&mut self.closed_candles);
+        commit.equity.append(&mut self.opening);
         let replies = std::mem::take(&mut self.replies);
         if commit.is_empty() && replies.is_empty() {
             return;

@@ -1,5 +1,8 @@
 //! The gRPC services: thin adapters from protobuf messages to the server's logic.
 
 pub mod auth;
+pub mod orders;
 pub mod pending;
+pub mod portfolio;
+pub mod time;
 pub mod trading;

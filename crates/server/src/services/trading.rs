@@ -20,6 +20,7 @@ use crate::market::engine::MAX_DEPTH;
 use crate::market::snapshot::{BookSnapshot, MarketStats, TradeTick};
 use crate::market::{MarketHub, SymbolHandle};
 use crate::services::pending::Pending;
+use crate::services::time::micros_of;
 use crate::state::AppState;
 
 type ServerStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -142,17 +143,6 @@ fn candle_message(c: &Candle) -> pb::Candle {
         volume: c.volume.to_string(),
         trade_count: i64::try_from(c.trade_count).unwrap_or(i64::MAX),
     }
-}
-
-fn micros_of(ts: &prost_types::Timestamp, field: &'static str) -> Result<UnixMicros, ServiceError> {
-    if !(0..1_000_000_000).contains(&ts.nanos) {
-        return Err(ServiceError::invalid(field, "nanos must be in 0..1000000000"));
-    }
-    ts.seconds
-        .checked_mul(1_000_000)
-        .and_then(|s| s.checked_add(i64::from(ts.nanos / 1_000)))
-        .map(UnixMicros)
-        .ok_or_else(|| ServiceError::invalid(field, "is out of range"))
 }
 
 /// Checks an AddSymbol request and turns it into a record.

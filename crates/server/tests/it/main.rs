@@ -4,5 +4,6 @@
 mod auth;
 mod harness;
 mod market;
+mod orders;
 mod storage;
 mod transport;
