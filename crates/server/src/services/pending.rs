@@ -73,46 +73,6 @@ impl pb::trading_service_server::TradingService for Pending {
 }
 
 #[tonic::async_trait]
-impl pb::order_service_server::OrderService for Pending {
-    async fn create_order(&self, _: Request<pb::CreateOrderRequest>) -> Result<Response<pb::Order>, Status> {
-        Err(pending("OrderService.CreateOrder"))
-    }
-
-    async fn cancel_order(&self, _: Request<pb::CancelOrderRequest>) -> Result<Response<pb::Order>, Status> {
-        Err(pending("OrderService.CancelOrder"))
-    }
-
-    async fn get_order(&self, _: Request<pb::GetOrderRequest>) -> Result<Response<pb::Order>, Status> {
-        Err(pending("OrderService.GetOrder"))
-    }
-
-    async fn list_orders(&self, _: Request<pb::ListOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        Err(pending("OrderService.ListOrders"))
-    }
-
-    async fn get_trade_history(&self, _: Request<pb::GetTradeHistoryRequest>) -> Result<Response<pb::GetTradeHistoryResponse>, Status> {
-        Err(pending("OrderService.GetTradeHistory"))
-    }
-}
-
-#[tonic::async_trait]
-impl pb::portfolio_service_server::PortfolioService for Pending {
-    async fn get_portfolio(&self, _: Request<pb::GetPortfolioRequest>) -> Result<Response<pb::Portfolio>, Status> {
-        Err(pending("PortfolioService.GetPortfolio"))
-    }
-
-    type StreamPortfolioStream = ServerStream<pb::Portfolio>;
-
-    async fn stream_portfolio(&self, _: Request<pb::StreamPortfolioRequest>) -> Result<Response<Self::StreamPortfolioStream>, Status> {
-        Err(pending("PortfolioService.StreamPortfolio"))
-    }
-
-    async fn get_performance_history(&self, _: Request<pb::GetPerformanceHistoryRequest>) -> Result<Response<pb::GetPerformanceHistoryResponse>, Status> {
-        Err(pending("PortfolioService.GetPerformanceHistory"))
-    }
-}
-
-#[tonic::async_trait]
 impl pb::bot_service_server::BotService for Pending {
     async fn create_bot(&self, _: Request<pb::CreateBotRequest>) -> Result<Response<pb::Bot>, Status> {
         Err(pending("BotService.CreateBot"))
