@@ -69,7 +69,8 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(url)?
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
-        let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        // Connections are checked when they fail, not with a round trip before every use.
+        let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
         pool = match backend {
             Backend::Sqlite => pool.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move {

@@ -177,112 +177,133 @@ fn fill_from_row(row: &AnyRow) -> Result<FillRecord, StoreError> {
     })
 }
 
-const OPEN: [&str; 2] = ["new", "partially_filled"];
+/// Rows per multi-row statement (orders have 22 columns; SQLite allows 32766 parameters).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The last entry for each key, in order of last appearance.
+fn last_by_key<T: Clone, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut last = std::collections::HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    let mut keep: Vec<usize> = last.into_values().collect();
+    keep.sort_unstable();
+    keep.into_iter().map(|i| items[i].clone()).collect()
+}
 
 impl Store {
-    /// Stores a group of changes in one transaction: on return they are durable.
+    /// Stores a group of changes in one transaction: on return they are durable. Later entries
+    /// for the same order, balance, position or account win; rows go in multi-row statements.
     pub async fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let orders = last_by_key(&batch.orders, |o| o.order_id.clone());
+        let balances = last_by_key(&batch.balances, |(u, a, _, _)| (u.clone(), a.clone()));
+        let positions = last_by_key(&batch.positions, |(u, p)| (u.clone(), p.symbol.clone()));
+        let fees = last_by_key(&batch.fees, |(u, _)| u.clone());
+        let equity = last_by_key(&batch.equity, |(u, e)| (u.clone(), e.at));
         let mut tx = self.pool.begin().await?;
-        for o in &batch.orders {
-            sqlx::query(
+        for chunk in orders.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
                 "INSERT INTO orders (order_id, seq, user_id, client_order_id, bot_id, symbol, side, order_type, price, \
                  stop_price, quantity, time_in_force, post_only, status, triggered, filled_quantity, filled_notional, fees, \
-                 reserved, reject_reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (order_id) DO UPDATE SET \
+                 reserved, reject_reason, created_at, updated_at) VALUES {} ON CONFLICT (order_id) DO UPDATE SET \
                  status = excluded.status, triggered = excluded.triggered, filled_quantity = excluded.filled_quantity, \
                  filled_notional = excluded.filled_notional, fees = excluded.fees, reserved = excluded.reserved, \
                  reject_reason = excluded.reject_reason, updated_at = excluded.updated_at",
-            )
-            .bind(&o.order_id)
-            .bind(o.seq as i64)
-            .bind(&o.user_id)
-            .bind(&o.client_order_id)
-            .bind(&o.bot_id)
-            .bind(&o.symbol)
-            .bind(o.side.as_str())
-            .bind(&o.order_type)
-            .bind(o.price.map(Amount::raw))
-            .bind(o.stop_price.map(Amount::raw))
-            .bind(o.quantity.raw())
-            .bind(&o.time_in_force)
-            .bind(i64::from(o.post_only))
-            .bind(&o.status)
-            .bind(i64::from(o.triggered))
-            .bind(o.filled_quantity.raw())
-            .bind(o.filled_notional.raw())
-            .bind(o.fees.raw())
-            .bind(o.reserved.raw())
-            .bind(&o.reject_reason)
-            .bind(o.created_at.0)
-            .bind(o.updated_at.0)
-            .execute(&mut *tx)
-            .await?;
+                crate::symbols::value_rows(chunk.len(), 22)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for o in chunk {
+                q = q
+                    .bind(&o.order_id)
+                    .bind(o.seq as i64)
+                    .bind(&o.user_id)
+                    .bind(&o.client_order_id)
+                    .bind(&o.bot_id)
+                    .bind(&o.symbol)
+                    .bind(o.side.as_str())
+                    .bind(&o.order_type)
+                    .bind(o.price.map(Amount::raw))
+                    .bind(o.stop_price.map(Amount::raw))
+                    .bind(o.quantity.raw())
+                    .bind(&o.time_in_force)
+                    .bind(i64::from(o.post_only))
+                    .bind(&o.status)
+                    .bind(i64::from(o.triggered))
+                    .bind(o.filled_quantity.raw())
+                    .bind(o.filled_notional.raw())
+                    .bind(o.fees.raw())
+                    .bind(o.reserved.raw())
+                    .bind(&o.reject_reason)
+                    .bind(o.created_at.0)
+                    .bind(o.updated_at.0);
+            }
+            q.execute(&mut *tx).await?;
         }
-        for f in &batch.fills {
-            sqlx::query(
-                "INSERT INTO fills (trade_id, order_id, user_id, symbol, side, price, quantity, fee, liquidity, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&f.trade_id)
-            .bind(&f.order_id)
-            .bind(&f.user_id)
-            .bind(&f.symbol)
-            .bind(f.side.as_str())
-            .bind(f.price.raw())
-            .bind(f.quantity.raw())
-            .bind(f.fee.raw())
-            .bind(&f.liquidity)
-            .bind(f.at.0)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in batch.fills.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO fills (trade_id, order_id, user_id, symbol, side, price, quantity, fee, liquidity, at) VALUES {}",
+                crate::symbols::value_rows(chunk.len(), 10)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for f in chunk {
+                q = q
+                    .bind(&f.trade_id)
+                    .bind(&f.order_id)
+                    .bind(&f.user_id)
+                    .bind(&f.symbol)
+                    .bind(f.side.as_str())
+                    .bind(f.price.raw())
+                    .bind(f.quantity.raw())
+                    .bind(f.fee.raw())
+                    .bind(&f.liquidity)
+                    .bind(f.at.0);
+            }
+            q.execute(&mut *tx).await?;
         }
-        for (user_id, asset, free, reserved) in &batch.balances {
-            sqlx::query(
-                "INSERT INTO balances (user_id, asset, free, reserved) VALUES ($1, $2, $3, $4) \
+        for chunk in balances.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO balances (user_id, asset, free, reserved) VALUES {} \
                  ON CONFLICT (user_id, asset) DO UPDATE SET free = excluded.free, reserved = excluded.reserved",
-            )
-            .bind(user_id)
-            .bind(asset)
-            .bind(free.raw())
-            .bind(reserved.raw())
-            .execute(&mut *tx)
-            .await?;
+                crate::symbols::value_rows(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (user_id, asset, free, reserved) in chunk {
+                q = q.bind(user_id).bind(asset).bind(free.raw()).bind(reserved.raw());
+            }
+            q.execute(&mut *tx).await?;
         }
-        for (user_id, p) in &batch.positions {
-            sqlx::query(
-                "INSERT INTO positions (user_id, symbol, quantity, cost, realized_pnl) VALUES ($1, $2, $3, $4, $5) \
+        for chunk in positions.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO positions (user_id, symbol, quantity, cost, realized_pnl) VALUES {} \
                  ON CONFLICT (user_id, symbol) DO UPDATE SET quantity = excluded.quantity, cost = excluded.cost, \
                  realized_pnl = excluded.realized_pnl",
-            )
-            .bind(user_id)
-            .bind(&p.symbol)
-            .bind(p.quantity.raw())
-            .bind(p.cost.raw())
-            .bind(p.realized_pnl.raw())
-            .execute(&mut *tx)
-            .await?;
+                crate::symbols::value_rows(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (user_id, p) in chunk {
+                q = q.bind(user_id).bind(&p.symbol).bind(p.quantity.raw()).bind(p.cost.raw()).bind(p.realized_pnl.raw());
+            }
+            q.execute(&mut *tx).await?;
         }
-        for (user_id, fees) in &batch.fees {
+        for (user_id, fees) in &fees {
             sqlx::query("UPDATE accounts SET fees_paid = $1 WHERE user_id = $2")
                 .bind(fees.raw())
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
         }
-        for (user_id, e) in &batch.equity {
-            sqlx::query(
-                "INSERT INTO equity_points (user_id, at, equity, cash, realized_pnl, unrealized_pnl) VALUES ($1, $2, $3, $4, $5, $6) \
+        for chunk in equity.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO equity_points (user_id, at, equity, cash, realized_pnl, unrealized_pnl) VALUES {} \
                  ON CONFLICT (user_id, at) DO UPDATE SET equity = excluded.equity, cash = excluded.cash, \
                  realized_pnl = excluded.realized_pnl, unrealized_pnl = excluded.unrealized_pnl",
-            )
-            .bind(user_id)
-            .bind(e.at.0)
-            .bind(e.equity.raw())
-            .bind(e.cash.raw())
-            .bind(e.realized_pnl.raw())
-            .bind(e.unrealized_pnl.raw())
-            .execute(&mut *tx)
-            .await?;
+                crate::symbols::value_rows(chunk.len(), 6)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (user_id, e) in chunk {
+                q = q.bind(user_id).bind(e.at.0).bind(e.equity.raw()).bind(e.cash.raw()).bind(e.realized_pnl.raw()).bind(e.unrealized_pnl.raw());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         for (symbol, candle) in &batch.candles {
@@ -311,9 +332,7 @@ impl Store {
 
     /// Every order still working, oldest first: what goes back into the books at start-up.
     pub async fn open_orders(&self) -> Result<Vec<OrderRecord>, StoreError> {
-        let rows = sqlx::query(select_orders!("WHERE status = $1 OR status = $2 ORDER BY seq"))
-            .bind(OPEN[0])
-            .bind(OPEN[1])
+        let rows = sqlx::query(select_orders!("WHERE status IN ('new', 'partially_filled') ORDER BY seq"))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(order_from_row).collect()

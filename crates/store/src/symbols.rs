@@ -75,7 +75,7 @@ fn candle_from_row(row: &AnyRow) -> Result<Candle, StoreError> {
 }
 
 /// `($1, .., $width), ($width+1, ..), ...` for `rows` rows: only numbers, never data.
-fn value_rows(rows: usize, width: usize) -> String {
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
     let mut sql = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });

@@ -288,11 +288,14 @@ on_both_backends!(orders_fills_and_balances_commit_together_and_page, |store| {
     batch.fees.push(("u1".into(), "0.1".parse().unwrap()));
     store.commit(&batch).await.unwrap();
 
-    // An update of an order replaces it.
+    // An update of an order replaces it; within one batch the last entry for a key wins.
     let mut update = CommitBatch::default();
     let mut o1 = order_record(1, "u1", "canceled");
     o1.reserved = Amount::ZERO;
+    update.orders.push(order_record(1, "u1", "partially_filled"));
     update.orders.push(o1.clone());
+    update.balances.push(("u1".into(), "BTC".into(), Amount::from_units(5).unwrap(), Amount::ZERO));
+    update.balances.push(("u1".into(), "BTC".into(), Amount::from_units(1).unwrap(), Amount::ZERO));
     store.commit(&update).await.unwrap();
     assert_eq!(store.order("u1", "o001").await.unwrap(), Some(o1));
     assert_eq!(store.order("u2", "o001").await.unwrap(), None, "another user's order is not found");

@@ -34,6 +34,8 @@ pub async fn run(store: Store, mut jobs: mpsc::Receiver<WriterJob>, changed: bro
             replies.extend(job.replies);
             accounts.extend(job.accounts);
         }
+        let started = std::time::Instant::now();
+        let orders = commit.orders.len();
         if !commit.is_empty()
             && let Err(e) = store.commit(&commit).await
         {
@@ -41,6 +43,7 @@ pub async fn run(store: Store, mut jobs: mpsc::Receiver<WriterJob>, changed: bro
             tracing::error!(error = %e, "storing a batch failed; its requests are not acknowledged");
             continue;
         }
+        tracing::debug!(orders, replies = replies.len(), micros = started.elapsed().as_micros() as u64, "stored a batch");
         for reply in replies {
             reply();
         }
