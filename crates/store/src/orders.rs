@@ -177,8 +177,9 @@ fn fill_from_row(row: &AnyRow) -> Result<FillRecord, StoreError> {
     })
 }
 
-/// Rows per multi-row statement (orders have 22 columns; SQLite allows 32766 parameters).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement. Small on purpose: binding a statement's parameters through
+/// sqlx's SQLite driver costs more than linearly in their number (see `benches/commit.rs`).
+const ROWS_PER_STATEMENT: usize = 8;
 
 /// The last entry for each key, in order of last appearance.
 fn last_by_key<T: Clone, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<T> {

@@ -90,8 +90,8 @@ pub(crate) fn value_rows(rows: usize, width: usize) -> String {
     sql
 }
 
-/// Rows per multi-row INSERT (SQLite allows 32766 bound parameters; 8 per candle).
-const CANDLES_PER_STATEMENT: usize = 500;
+/// Rows per multi-row INSERT: binding costs more than linearly in the number of parameters.
+const CANDLES_PER_STATEMENT: usize = 32;
 
 impl Store {
     /// Stores a new symbol, or fails with [`StoreError::DuplicateSymbol`].
