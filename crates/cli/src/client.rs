@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use aetherion_api::v1 as pb;
 use aetherion_api::v1::auth_service_client::AuthServiceClient;
+use aetherion_api::v1::order_service_client::OrderServiceClient;
+use aetherion_api::v1::portfolio_service_client::PortfolioServiceClient;
 use aetherion_api::v1::trading_service_client::TradingServiceClient;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -122,12 +124,55 @@ enum ClientCommand {
         #[arg(long)]
         symbol: String,
     },
+    /// Place an order (CreateOrder).
+    Order {
+        #[arg(long)]
+        symbol: String,
+        /// buy or sell.
+        #[arg(long)]
+        side: String,
+        /// market, limit, stop or stop-limit.
+        #[arg(long = "type", default_value = "limit")]
+        order_type: String,
+        #[arg(long)]
+        quantity: String,
+        #[arg(long, default_value = "")]
+        price: String,
+        #[arg(long, default_value = "")]
+        stop_price: String,
+        /// gtc, ioc or fok.
+        #[arg(long, default_value = "gtc")]
+        tif: String,
+        #[arg(long)]
+        post_only: bool,
+        #[arg(long, default_value = "")]
+        client_order_id: String,
+    },
+    /// Cancel an order (CancelOrder).
+    Cancel {
+        #[arg(long)]
+        order_id: String,
+    },
+    /// List your orders, newest first (ListOrders).
+    Orders {
+        #[arg(long)]
+        open_only: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: i32,
+    },
+    /// List your fills, newest first (GetTradeHistory).
+    Trades {
+        #[arg(long, default_value_t = 20)]
+        limit: i32,
+    },
+    /// Show your balances, positions and PnL (GetPortfolio).
+    Portfolio,
 }
 
 pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     let channel = connect(&args.server, args.ca_cert.as_deref()).await?;
     let mut auth = AuthServiceClient::new(channel.clone());
-    let mut trading = TradingServiceClient::new(channel);
+    let mut trading = TradingServiceClient::new(channel.clone());
     let token = args.token.clone();
     let output = match args.command {
         ClientCommand::Register { email, password, name, token_only } => {
@@ -238,6 +283,73 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             let info = trading.add_symbol(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?.into_inner();
             serde_json::to_string_pretty(&symbol_json(&info))?
         }
+        ClientCommand::Order { symbol, side, order_type, quantity, price, stop_price, tif, post_only, client_order_id } => {
+            let side = match side.to_lowercase().as_str() {
+                "buy" => pb::Side::Buy,
+                "sell" => pb::Side::Sell,
+                other => bail!("--side {other:?}: use buy or sell"),
+            } as i32;
+            let r#type = match order_type.to_lowercase().as_str() {
+                "market" => pb::OrderType::Market,
+                "limit" => pb::OrderType::Limit,
+                "stop" => pb::OrderType::Stop,
+                "stop-limit" | "stop_limit" => pb::OrderType::StopLimit,
+                other => bail!("--type {other:?}: use market, limit, stop or stop-limit"),
+            } as i32;
+            let time_in_force = match tif.to_lowercase().as_str() {
+                "gtc" => pb::TimeInForce::Gtc,
+                "ioc" => pb::TimeInForce::Ioc,
+                "fok" => pb::TimeInForce::Fok,
+                other => bail!("--tif {other:?}: use gtc, ioc or fok"),
+            } as i32;
+            let req = pb::CreateOrderRequest { symbol, side, r#type, quantity, price, stop_price, time_in_force, client_order_id, post_only };
+            let order = OrderServiceClient::new(channel.clone()).create_order(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?;
+            serde_json::to_string_pretty(&order_json(&order.into_inner()))?
+        }
+        ClientCommand::Cancel { order_id } => {
+            let req = request_with_token(token.as_deref(), pb::CancelOrderRequest { order_id })?;
+            let order = OrderServiceClient::new(channel.clone()).cancel_order(req).await.map_err(status_error)?;
+            serde_json::to_string_pretty(&order_json(&order.into_inner()))?
+        }
+        ClientCommand::Orders { open_only, limit } => {
+            let req = pb::ListOrdersRequest { open_only, page_size: limit, ..Default::default() };
+            let resp = OrderServiceClient::new(channel.clone()).list_orders(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?;
+            let rows: Vec<Value> = resp.into_inner().orders.iter().map(order_json).collect();
+            serde_json::to_string_pretty(&rows)?
+        }
+        ClientCommand::Trades { limit } => {
+            let req = pb::GetTradeHistoryRequest { page_size: limit, ..Default::default() };
+            let resp = OrderServiceClient::new(channel.clone()).get_trade_history(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?;
+            let rows: Vec<Value> = resp
+                .into_inner()
+                .trades
+                .iter()
+                .map(|t| {
+                    json!({"trade_id": t.trade_id, "order_id": t.order_id, "symbol": t.symbol,
+                           "side": pb::Side::try_from(t.side).map(|x| x.as_str_name()).unwrap_or("?"),
+                           "price": t.price, "quantity": t.quantity, "fee": t.fee,
+                           "liquidity": pb::Liquidity::try_from(t.liquidity).map(|x| x.as_str_name()).unwrap_or("?"),
+                           "timestamp": t.timestamp.as_ref().map(ToString::to_string)})
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows)?
+        }
+        ClientCommand::Portfolio => {
+            let req = request_with_token(token.as_deref(), pb::GetPortfolioRequest {})?;
+            let p = PortfolioServiceClient::new(channel.clone()).get_portfolio(req).await.map_err(status_error)?.into_inner();
+            let positions: Vec<Value> = p
+                .positions
+                .iter()
+                .map(|x| {
+                    json!({"symbol": x.symbol, "quantity": x.quantity, "average_price": x.average_price, "market_price": x.market_price,
+                           "market_value": x.market_value, "unrealized_pnl": x.unrealized_pnl, "realized_pnl": x.realized_pnl})
+                })
+                .collect();
+            let balances: Vec<Value> = p.balances.iter().map(|b| json!({"asset": b.asset, "free": b.free, "reserved": b.reserved, "total": b.total})).collect();
+            serde_json::to_string_pretty(&json!({"quote_asset": p.quote_asset, "cash": p.cash, "equity": p.equity,
+                "realized_pnl": p.realized_pnl, "unrealized_pnl": p.unrealized_pnl, "fees_paid": p.fees_paid,
+                "balances": balances, "positions": positions}))?
+        }
         ClientCommand::RemoveSymbol { symbol } => {
             let resp = trading.remove_symbol(request_with_token(token.as_deref(), pb::RemoveSymbolRequest { symbol })?).await.map_err(status_error)?;
             let r = resp.into_inner();
@@ -334,4 +446,19 @@ fn book_json(b: &pb::OrderBookSnapshot) -> Value {
         ls.iter().map(|l| json!([l.price, l.quantity, l.order_count])).collect()
     };
     json!({"symbol": b.symbol, "sequence": b.sequence, "bids": levels(&b.bids), "asks": levels(&b.asks)})
+}
+
+fn order_json(o: &pb::Order) -> Value {
+    json!({
+        "order_id": o.order_id, "client_order_id": o.client_order_id, "symbol": o.symbol,
+        "side": pb::Side::try_from(o.side).map(|x| x.as_str_name()).unwrap_or("?"),
+        "type": pb::OrderType::try_from(o.r#type).map(|x| x.as_str_name()).unwrap_or("?"),
+        "quantity": o.quantity, "price": o.price, "stop_price": o.stop_price,
+        "time_in_force": pb::TimeInForce::try_from(o.time_in_force).map(|x| x.as_str_name()).unwrap_or("?"),
+        "post_only": o.post_only,
+        "status": pb::OrderStatus::try_from(o.status).map(|x| x.as_str_name()).unwrap_or("?"),
+        "filled_quantity": o.filled_quantity, "average_fill_price": o.average_fill_price, "fees": o.fees,
+        "reject_reason": o.reject_reason,
+        "created_at": o.created_at.as_ref().map(ToString::to_string),
+    })
 }
