@@ -208,6 +208,19 @@ async fn admins_add_and_remove_symbols_and_users_cannot() {
     assert!(book.bids.is_empty() && book.asks.is_empty());
     let err = client.remove_symbol(bearer(&admin, pb::RemoveSymbolRequest { symbol: "DOGE-USD".into() })).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    // A halted symbol takes no orders.
+    let mut orders = aetherion_api::v1::order_service_client::OrderServiceClient::new(server.channel().await);
+    let buy = pb::CreateOrderRequest {
+        symbol: "DOGE-USD".into(),
+        side: pb::Side::Buy as i32,
+        r#type: pb::OrderType::Limit as i32,
+        quantity: "1".into(),
+        price: "25".into(),
+        ..Default::default()
+    };
+    let err = orders.create_order(bearer(&user, buy)).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+    assert!(err.message().contains("halted"));
     let err = client.remove_symbol(bearer(&admin, pb::RemoveSymbolRequest { symbol: "NOPE-USD".into() })).await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
     // History is kept.
