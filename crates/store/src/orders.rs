@@ -161,6 +161,16 @@ fn order_from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
     })
 }
 
+fn equity_from_row(row: &AnyRow) -> Result<EquityPoint, StoreError> {
+    Ok(EquityPoint {
+        at: UnixMicros(row.try_get("at")?),
+        equity: Amount::from_raw(row.try_get("equity")?),
+        cash: Amount::from_raw(row.try_get("cash")?),
+        realized_pnl: Amount::from_raw(row.try_get("realized_pnl")?),
+        unrealized_pnl: Amount::from_raw(row.try_get("unrealized_pnl")?),
+    })
+}
+
 fn fill_from_row(row: &AnyRow) -> Result<FillRecord, StoreError> {
     let side: String = row.try_get("side")?;
     Ok(FillRecord {
@@ -450,17 +460,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(EquityPoint {
-                    at: UnixMicros(row.try_get("at")?),
-                    equity: Amount::from_raw(row.try_get("equity")?),
-                    cash: Amount::from_raw(row.try_get("cash")?),
-                    realized_pnl: Amount::from_raw(row.try_get("realized_pnl")?),
-                    unrealized_pnl: Amount::from_raw(row.try_get("unrealized_pnl")?),
-                })
-            })
-            .collect()
+        rows.iter().map(equity_from_row).collect()
     }
 
     /// The last equity point before `t`, to carry a curve into a range.
@@ -473,16 +473,7 @@ impl Store {
         .bind(t.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(EquityPoint {
-                at: UnixMicros(row.try_get("at")?),
-                equity: Amount::from_raw(row.try_get("equity")?),
-                cash: Amount::from_raw(row.try_get("cash")?),
-                realized_pnl: Amount::from_raw(row.try_get("realized_pnl")?),
-                unrealized_pnl: Amount::from_raw(row.try_get("unrealized_pnl")?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(equity_from_row).transpose()
     }
 
     /// Gives every account without one a number, in the order the accounts were opened.

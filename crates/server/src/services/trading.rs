@@ -9,7 +9,8 @@ use aetherion_market::momentum::{self, MomentumInput};
 use aetherion_model::{Amount, Side, UnixMicros};
 use aetherion_store::{SymbolRecord, SymbolStatus};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, WatchStream};
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::{BroadcastStream, ReceiverStream, WatchStream};
 use tokio_stream::{Stream, StreamExt, StreamMap};
 use tonic::{Request, Response, Status};
 
@@ -210,6 +211,51 @@ fn new_symbol(req: &pb::AddSymbolRequest, at: UnixMicros) -> Result<SymbolRecord
     })
 }
 
+/// Feeds `tx` from one stream per symbol (made by `open`), adding symbols listed later when
+/// following all of them. `emit` turns an item into a message; an error message ends the stream.
+async fn follow_symbols<S, T>(
+    hub: Arc<MarketHub>,
+    handles: Vec<Arc<SymbolHandle>>,
+    all: bool,
+    tx: mpsc::Sender<Result<T, Status>>,
+    open: impl Fn(&SymbolHandle) -> S,
+    emit: impl Fn(&str, S::Item) -> Result<T, Status>,
+) where
+    S: Stream + Unpin,
+{
+    let mut streams = StreamMap::new();
+    for h in &handles {
+        streams.insert(h.record().symbol, open(h));
+    }
+    let mut added = hub.symbol_list();
+    loop {
+        tokio::select! {
+            () = tx.closed() => return,
+            changed = added.changed(), if all => {
+                if changed.is_err() {
+                    return;
+                }
+                for h in hub.all() {
+                    let symbol = h.record().symbol;
+                    if !streams.contains_key(&symbol) {
+                        streams.insert(symbol, open(&h));
+                    }
+                }
+            }
+            next = streams.next() => match next {
+                Some((symbol, item)) => {
+                    let message = emit(&symbol, item);
+                    let end = message.is_err();
+                    if tx.send(message).await.is_err() || end {
+                        return;
+                    }
+                }
+                None => return,
+            },
+        }
+    }
+}
+
 /// Runs `produce` in a task that feeds a bounded channel; the returned stream ends when the
 /// task does, and the task ends when the client goes away.
 fn spawn_stream<T, F>(produce: impl FnOnce(mpsc::Sender<Result<T, Status>>) -> F) -> ServerStream<T>
@@ -260,32 +306,8 @@ impl pb::trading_service_server::TradingService for TradingApi {
         let all = request.get_ref().symbols.is_empty();
         let handles = self.select(&request.get_ref().symbols)?;
         let hub = self.hub().clone();
-        Ok(Response::new(spawn_stream(move |tx| async move {
-            let mut streams = StreamMap::new();
-            for h in handles {
-                streams.insert(h.record().symbol, WatchStream::new(h.stats.clone()));
-            }
-            let mut added = hub.symbol_list();
-            loop {
-                tokio::select! {
-                    () = tx.closed() => return,
-                    changed = added.changed(), if all => {
-                        if changed.is_err() { return; }
-                        for h in hub.all() {
-                            let symbol = h.record().symbol;
-                            if !streams.contains_key(&symbol) {
-                                streams.insert(symbol, WatchStream::new(h.stats.clone()));
-                            }
-                        }
-                    }
-                    next = streams.next() => match next {
-                        Some((symbol, stats)) => {
-                            if tx.send(Ok(price_update(&symbol, &stats))).await.is_err() { return; }
-                        }
-                        None => return,
-                    },
-                }
-            }
+        Ok(Response::new(spawn_stream(move |tx| {
+            follow_symbols(hub, handles, all, tx, |h| WatchStream::new(h.stats.clone()), |symbol, stats| Ok(price_update(symbol, &stats)))
         })))
     }
 
@@ -295,40 +317,14 @@ impl pb::trading_service_server::TradingService for TradingApi {
         let all = request.get_ref().symbols.is_empty();
         let handles = self.select(&request.get_ref().symbols)?;
         let hub = self.hub().clone();
-        Ok(Response::new(spawn_stream(move |tx| async move {
-            let mut streams = StreamMap::new();
-            for h in handles {
-                streams.insert(h.record().symbol, tokio_stream::wrappers::BroadcastStream::new(h.subscribe_ticks()));
-            }
-            let mut added = hub.symbol_list();
-            loop {
-                tokio::select! {
-                    () = tx.closed() => return,
-                    changed = added.changed(), if all => {
-                        if changed.is_err() { return; }
-                        for h in hub.all() {
-                            let symbol = h.record().symbol;
-                            if !streams.contains_key(&symbol) {
-                                streams.insert(symbol, tokio_stream::wrappers::BroadcastStream::new(h.subscribe_ticks()));
-                            }
-                        }
-                    }
-                    next = streams.next() => match next {
-                        Some((_, Ok(tick))) => {
-                            if tx.send(Ok(tick_message(&tick))).await.is_err() { return; }
-                        }
-                        Some((symbol, Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(missed)))) => {
-                            let status = Status::resource_exhausted(format!(
-                                "reader too slow: {missed} trades of {symbol} were not delivered; resubscribe and \
-                                 use Tick.sequence to see what was missed"
-                            ));
-                            let _ = tx.send(Err(status)).await;
-                            return;
-                        }
-                        None => return,
-                    },
-                }
-            }
+        Ok(Response::new(spawn_stream(move |tx| {
+            follow_symbols(hub, handles, all, tx, |h| BroadcastStream::new(h.subscribe_ticks()), |symbol, tick| match tick {
+                Ok(tick) => Ok(tick_message(&tick)),
+                Err(BroadcastStreamRecvError::Lagged(missed)) => Err(Status::resource_exhausted(format!(
+                    "reader too slow: {missed} trades of {symbol} were not delivered; resubscribe and \
+                     use Tick.sequence to see what was missed"
+                ))),
+            })
         })))
     }
 
