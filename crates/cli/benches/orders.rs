@@ -105,7 +105,7 @@ async fn main() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_aetherion"))
         .args(["serve", "--data-dir"])
         .arg(dir.path())
-        .args(["--grpc-addr", &format!("127.0.0.1:{port}"), "--market-seed", "1"])
+        .args(["--grpc-addr", &format!("127.0.0.1:{port}"), "--market-seed", "1", "--rest-addr", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(if std::env::var_os("RUST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()

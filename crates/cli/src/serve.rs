@@ -14,6 +14,9 @@ pub struct ServeArgs {
     /// Address for gRPC and gRPC-Web (HTTP/1.1 and HTTP/2).
     #[arg(long, env = "AETHERION_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     grpc_addr: SocketAddr,
+    /// Address for the REST backtesting API (docs at /docs and /redoc).
+    #[arg(long, env = "AETHERION_REST_ADDR", default_value = "127.0.0.1:8000")]
+    rest_addr: SocketAddr,
     /// `postgres://user@host/db` for PostgreSQL; default: SQLite in the data directory.
     #[arg(long, env = "AETHERION_DATABASE_URL")]
     database_url: Option<String>,
@@ -49,6 +52,7 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.data_dir);
     config.grpc_addr = args.grpc_addr;
+    config.rest_addr = args.rest_addr;
     config.database_url = args.database_url;
     config.jwt_secret = args.jwt_secret;
     config.starting_cash = args
@@ -77,10 +81,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         (_, _, true) => TlsMode::SelfSigned,
         _ => TlsMode::Off,
     };
-    let addr = config.grpc_addr;
+    let (addr, rest_addr) = (config.grpc_addr, config.rest_addr);
     let server = Server::build(config).await?;
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
-    server.serve(listener, shutdown_signal()).await
+    let rest = std::net::TcpListener::bind(rest_addr).with_context(|| format!("binding {rest_addr} (--rest-addr)"))?;
+    server.serve(listener, Some(rest), shutdown_signal()).await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

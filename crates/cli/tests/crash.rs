@@ -22,7 +22,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_aetherion"))
         .args(["serve", "--data-dir"])
         .arg(data_dir)
-        .args(["--grpc-addr", &format!("127.0.0.1:{port}"), "--market-seed", "7", "--market-rate", "20"])
+        .args(["--grpc-addr", &format!("127.0.0.1:{port}"), "--market-seed", "7", "--market-rate", "20", "--rest-addr", "127.0.0.1:0"])
         .env("AETHERION_JWT_SECRET", "crash-test-secret-0123456789abcdefghij")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

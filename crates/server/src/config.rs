@@ -23,6 +23,8 @@ pub enum TlsMode {
 pub struct Config {
     pub data_dir: PathBuf,
     pub grpc_addr: SocketAddr,
+    /// Address of the REST backtesting API.
+    pub rest_addr: SocketAddr,
     /// `None`: SQLite in `data_dir`.
     pub database_url: Option<String>,
     pub tls: TlsMode,
@@ -48,6 +50,7 @@ impl Config {
         Config {
             data_dir,
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            rest_addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             database_url: None,
             tls: TlsMode::Off,
             jwt_secret: None,

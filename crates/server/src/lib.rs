@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod market;
+pub mod rest;
 mod server;
 pub mod services;
 pub mod state;

@@ -115,13 +115,15 @@ impl Server {
     pub async fn serve(
         self,
         listener: std::net::TcpListener,
+        rest: Option<std::net::TcpListener>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         listener.set_nonblocking(true)?;
         let addr: SocketAddr = listener.local_addr()?;
         let app = self.router().await?.into_make_service();
         let handle = Handle::new();
-        let stopper = handle.clone();
+        let rest_handle = Handle::new();
+        let (stopper, rest_stopper) = (handle.clone(), rest_handle.clone());
         let state = self.state.clone();
         tokio::spawn(async move {
             shutdown.await;
@@ -129,9 +131,26 @@ impl Server {
             // Engines stop first, which ends the market-data streams.
             state.market.shutdown().await;
             stopper.graceful_shutdown(Some(GRACE_PERIOD));
+            rest_stopper.graceful_shutdown(Some(GRACE_PERIOD));
         });
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, "serving gRPC and gRPC-Web on {scheme}://{addr}");
+        let rest_server = match rest {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                let rest_addr = listener.local_addr()?;
+                tracing::info!(%rest_addr, "serving the REST API on {scheme}://{rest_addr} (docs at /docs and /redoc)");
+                let app = crate::rest::router(self.state.clone()).layer(rest_cors()).into_make_service();
+                let tls = self.tls.clone();
+                Some(tokio::spawn(async move {
+                    match tls {
+                        Some(tls) => axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls))?.handle(rest_handle).serve(app).await,
+                        None => axum_server::from_tcp(listener)?.handle(rest_handle).serve(app).await,
+                    }
+                }))
+            }
+            None => None,
+        };
         match &self.tls {
             Some(tls) => {
                 axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls.clone()))?
@@ -141,10 +160,22 @@ impl Server {
             }
             None => axum_server::from_tcp(listener)?.handle(handle).serve(app).await?,
         }
+        if let Some(rest) = rest_server {
+            rest.await??;
+        }
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The REST API also answers browsers from any origin (tokens are headers, not cookies).
+fn rest_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([HeaderName::from_static("content-type"), HeaderName::from_static("authorization")])
+        .max_age(Duration::from_secs(24 * 60 * 60))
 }
 
 /// A span per request; failures the client caused are not server errors, so they are logged at

@@ -9,6 +9,7 @@
 //! gRPC, HTTP or the clock (every time is an argument).
 
 mod accounts;
+mod datasets;
 mod error;
 mod orders;
 mod symbols;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Balance, NewAccount};
+pub use datasets::DatasetInfo;
 pub use error::StoreError;
 pub use orders::{CommitBatch, EquityPoint, FillRecord, OrderFilter, OrderRecord, PositionRecord};
 pub use symbols::{SymbolRecord, SymbolStatus};

@@ -332,3 +332,25 @@ on_both_backends!(orders_fills_and_balances_commit_together_and_page, |store| {
     assert_eq!(store.fees_paid("u1").await.unwrap(), "0.1".parse().unwrap());
     assert_eq!(store.account_no("u1").await.unwrap(), Some(1000));
 });
+
+on_both_backends!(datasets_keep_their_bytes_and_belong_to_their_user, |store| {
+    let (u1, a1) = new_user(1);
+    store.register_user(&u1, &a1).await.unwrap();
+    let info = DatasetInfo {
+        dataset_id: "ds1".into(),
+        user_id: "u1".into(),
+        name: "btc minutes".into(),
+        rows: 2,
+        start: UnixMicros(60),
+        end: UnixMicros(120),
+        created_at: UnixMicros(5),
+    };
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(96).collect();
+    store.insert_dataset(&info, &bytes).await.unwrap();
+    assert_eq!(store.datasets("u1").await.unwrap(), vec![info.clone()]);
+    assert_eq!(store.dataset_bars("u1", "ds1").await.unwrap(), Some(bytes));
+    assert_eq!(store.dataset("u2", "ds1").await.unwrap(), None);
+    assert!(!store.delete_dataset("u2", "ds1").await.unwrap());
+    assert!(store.delete_dataset("u1", "ds1").await.unwrap());
+    assert!(store.datasets("u1").await.unwrap().is_empty());
+});

@@ -14,6 +14,8 @@ pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The REST API.
+    pub rest_addr: SocketAddr,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -44,10 +46,12 @@ impl TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.serve(listener, async {
+        let rest = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let rest_addr = rest.local_addr().unwrap();
+        let task = tokio::spawn(server.serve(listener, Some(rest), async {
             let _ = stopped.await;
         }));
-        TestServer { addr, data_dir: data_dir.to_path_buf(), _temp: None, stop: Some(stop), task: Some(task) }
+        TestServer { addr, rest_addr, data_dir: data_dir.to_path_buf(), _temp: None, stop: Some(stop), task: Some(task) }
     }
 
     pub fn url(&self) -> String {

@@ -5,5 +5,6 @@ mod auth;
 mod harness;
 mod market;
 mod orders;
+mod rest;
 mod storage;
 mod transport;

@@ -1,0 +1,106 @@
+//! The backtesting REST API: JSON over HTTP on its own port, the same Bearer tokens as gRPC,
+//! an OpenAPI document at `/openapi.json`, Swagger UI at `/docs` and ReDoc at `/redoc`, all
+//! served by the binary itself (no internet needed).
+
+pub mod auth;
+pub mod datasets;
+pub mod error;
+pub mod strategies;
+
+use std::sync::Arc;
+
+use aetherion_model::UnixMicros;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+/// Largest accepted request body: a CSV of a few million bars.
+pub const MAX_BODY_BYTES: usize = 512 << 20;
+
+const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Aetherion backtesting API", description = "Backtests of the platform's strategies over uploaded or platform data. Every endpoint needs `Authorization: Bearer <access token>` (from the gRPC AuthService: Register or Login). Amounts are decimal strings; times RFC 3339 in UTC."),
+    modifiers(&BearerAuth),
+    tags((name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    }
+}
+
+/// The REST router, with its OpenAPI document and the documentation pages.
+pub fn router(state: Arc<AppState>) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(strategies::list))
+        .routes(routes!(datasets::upload, datasets::list))
+        .routes(routes!(datasets::get, datasets::delete))
+        .with_state(state)
+        .split_for_parts();
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .route("/redoc", get(redoc_page))
+        .route("/redoc/redoc.standalone.js", get(redoc_script))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn redoc_page() -> Html<&'static str> {
+    Html(concat!(
+        "<!DOCTYPE html><html><head><title>Aetherion API - ReDoc</title><meta charset=\"utf-8\"/>",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>",
+        "<redoc spec-url=\"/openapi.json\"></redoc><script src=\"/redoc/redoc.standalone.js\"></script></body></html>"
+    ))
+}
+
+async fn redoc_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/javascript"), (header::CACHE_CONTROL, "public, max-age=86400")], REDOC_JS)
+}
+
+/// RFC 3339 in UTC with microseconds, e.g. `2024-01-01T00:00:00.000000Z`.
+pub fn iso(t: UnixMicros) -> String {
+    let secs = t.seconds();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem / 60 % 60, rem % 60, t.0.rem_euclid(1_000_000))
+}
+
+/// Howard Hinnant's inverse of days-from-civil.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_in_utc() {
+        assert_eq!(iso(UnixMicros(0)), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(iso(UnixMicros(1_700_000_000_250_000)), "2023-11-14T22:13:20.250000Z");
+        assert_eq!(iso(UnixMicros(1_709_164_800_000_000)), "2024-02-29T00:00:00.000000Z");
+    }
+}
