@@ -69,6 +69,7 @@ impl Server {
             passwords: PasswordHasherPool::new(4),
             throttle: LoginThrottle::default(),
             register_lock: tokio::sync::Mutex::new(()),
+            backtests: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         Ok(Server { state, tls })
     }

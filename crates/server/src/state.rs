@@ -18,6 +18,8 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub passwords: PasswordHasherPool,
     pub throttle: LoginThrottle,
+    /// Backtests running now, for their progress and to stop them.
+    pub backtests: std::sync::Mutex<std::collections::HashMap<String, Arc<aetherion_backtest::Control>>>,
     /// Held while a registration is stored, so that exactly one first user becomes admin.
     pub register_lock: Mutex<()>,
 }

@@ -9,6 +9,7 @@
 //! gRPC, HTTP or the clock (every time is an argument).
 
 mod accounts;
+mod backtests;
 mod datasets;
 mod error;
 mod orders;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Balance, NewAccount};
+pub use backtests::BacktestRecord;
 pub use datasets::DatasetInfo;
 pub use error::StoreError;
 pub use orders::{CommitBatch, EquityPoint, FillRecord, OrderFilter, OrderRecord, PositionRecord};

@@ -108,3 +108,120 @@ async fn datasets_upload_list_get_delete_and_refuse_malformed_files() {
     let (status, _) = call(&server, "GET", &format!("/api/v1/datasets/{id}"), Some(&ada), None, vec![]).await;
     assert_eq!(status, 404);
 }
+
+/// A CSV of `n` one-minute bars following a slow wave, so that moving averages cross often.
+fn wave_csv(n: usize) -> String {
+    let mut text = String::from("timestamp,open,high,low,close,volume\n");
+    let mut previous = 100.0f64;
+    for i in 0..n {
+        let close = 100.0 + 10.0 * (i as f64 / 40.0).sin() + (i % 7) as f64 * 0.1;
+        let (high, low) = (previous.max(close) + 0.5, previous.min(close) - 0.5);
+        text.push_str(&format!("{},{previous:.4},{high:.4},{low:.4},{close:.4},{}\n", 1_700_000_000 + i as i64 * 60, 10 + i % 5));
+        previous = close;
+    }
+    text
+}
+
+async fn upload(server: &TestServer, token: &str, csv: String) -> String {
+    let (status, body) = call(server, "POST", "/api/v1/datasets?name=wave", Some(token), Some("text/csv"), csv.into()).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    json(&body)["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn backtests_run_are_stored_and_refuse_bad_requests() {
+    let server = TestServer::start_with(|c| c.default_symbols = aetherion_server::config::default_symbols()).await;
+    let ada = server.register("ada@example.com").await.access_token;
+    let bob = server.register("bob@example.com").await.access_token;
+    let dataset = upload(&server, &ada, wave_csv(2_000)).await;
+    let request = serde_json::json!({
+        "strategy": "sma_crossover", "parameters": {"fast": 5, "slow": 20}, "dataset_id": dataset,
+        "initial_cash": "10000", "commission": 0.001
+    });
+    let (status, body) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), request.to_string().into()).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let run = json(&body);
+    assert_eq!((run["status"].as_str(), run["progress"].as_f64()), (Some("completed"), Some(1.0)));
+    let metrics = &run["result"]["metrics"];
+    let trades = run["result"]["trades"].as_array().unwrap();
+    assert!(metrics["num_trades"].as_u64().unwrap() > 10, "{metrics}");
+    assert_eq!(metrics["num_trades"].as_u64().unwrap() as usize, trades.len());
+    let final_equity: f64 = metrics["equity_final"].as_str().unwrap().parse().unwrap();
+    assert!(final_equity > 0.0);
+    assert_eq!(run["result"]["equity_curve"].as_array().unwrap().len(), 2_000);
+    let id = run["id"].as_str().unwrap().to_owned();
+
+    // Stored: listed, readable, private, deletable.
+    let (_, body) = call(&server, "GET", "/api/v1/backtests", Some(&ada), None, vec![]).await;
+    assert_eq!(json(&body).as_array().unwrap().len(), 1);
+    let (status, body) = call(&server, "GET", &format!("/api/v1/backtests/{id}"), Some(&ada), None, vec![]).await;
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["result"]["metrics"], *metrics, "the stored result is the one returned");
+    let (status, _) = call(&server, "GET", &format!("/api/v1/backtests/{id}"), Some(&bob), None, vec![]).await;
+    assert_eq!(status, 404);
+
+    // The same run again gives the same result (determinism).
+    let (_, again) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), request.to_string().into()).await;
+    assert_eq!(json(&again)["result"], run["result"]);
+
+    // Platform candles as the data source.
+    let platform = serde_json::json!({
+        "strategy": "ema_crossover", "symbol": "BTC-USD", "interval": "1h",
+        "start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"
+    });
+    let (status, body) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), platform.to_string().into()).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert!(json(&body)["result"]["equity_curve"].as_array().unwrap().len() >= 7 * 24, "a week of hourly bars");
+
+    let bad = [
+        (serde_json::json!({"strategy": "nope", "dataset_id": dataset}), 422, "strategy"),
+        (serde_json::json!({"strategy": "sma_crossover", "parameters": {"slow": 1}, "dataset_id": dataset}), 422, "parameters.slow"),
+        (serde_json::json!({"strategy": "sma_crossover", "parameters": {"speed": 3}, "dataset_id": dataset}), 422, "parameters.speed"),
+        (serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset, "initial_cash": "-5"}), 422, "initial_cash"),
+        (serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset, "commission": 2}), 422, "commission"),
+        (serde_json::json!({"strategy": "sma_crossover"}), 422, "dataset_id"),
+        (serde_json::json!({"strategy": "sma_crossover", "symbol": "BTC-USD", "interval": "7m", "start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}), 422, "interval"),
+    ];
+    for (request, code, field) in bad {
+        let (status, body) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), request.to_string().into()).await;
+        assert_eq!(status, code, "{request}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(json(&body)["error"]["field"], field, "{request}");
+    }
+    let (status, _) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), serde_json::json!({"strategy": "sma_crossover", "dataset_id": "nope"}).to_string().into()).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&server, "POST", "/api/v1/backtests", Some(&bob), Some("application/json"), serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset}).to_string().into()).await;
+    assert_eq!(status, 404, "another user's data set");
+    let (status, _) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), b"{not json".to_vec()).await;
+    assert!((400..500).contains(&status));
+
+    let (status, _) = call(&server, "DELETE", &format!("/api/v1/backtests/{id}"), Some(&ada), None, vec![]).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(&server, "GET", &format!("/api/v1/backtests/{id}"), Some(&ada), None, vec![]).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn long_backtests_run_in_the_background_with_progress() {
+    let server = TestServer::start().await;
+    let ada = server.register("ada@example.com").await.access_token;
+    let dataset = upload(&server, &ada, wave_csv(250_000)).await;
+    let request = serde_json::json!({"strategy": "sma_crossover", "parameters": {"fast": 10, "slow": 30}, "dataset_id": dataset});
+    let (status, body) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), request.to_string().into()).await;
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let (_, body) = call(&server, "GET", &format!("/api/v1/backtests/{id}"), Some(&ada), None, vec![]).await;
+        last = json(&body);
+        if last["status"] == "completed" || last["status"] == "failed" {
+            break;
+        }
+        let progress = last["progress"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&progress));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["status"], "completed", "{last}");
+    assert_eq!(last["result"]["equity_curve"].as_array().unwrap().len(), 250_000);
+    server.stop().await;
+}
