@@ -23,6 +23,8 @@ use crate::rest::error::{ApiError, ErrorBody};
 use crate::rest::iso;
 use crate::state::AppState;
 
+const KIND: &str = "backtest";
+
 /// Runs over at most this many bars answer at once with the result (201).
 const INLINE_BARS: usize = 200_000;
 /// Most bars one run may take from the platform's candles.
@@ -91,13 +93,13 @@ fn parse_time(field: &str, text: Option<&str>) -> Result<UnixMicros, ApiError> {
     aetherion_data::parse_timestamp(text).ok_or_else(|| ApiError::unprocessable(format!("{field}: {text:?} is not an RFC 3339 time"), Some(field.to_owned()), None))
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
     ApiError::unprocessable(format!("{field}: {message}"), Some(field.to_owned()), None)
 }
 
 /// The bars the request names.
-async fn load_bars(state: &AppState, user_id: &str, req: &BacktestRequest) -> Result<Vec<Bar>, ApiError> {
+pub(crate) async fn load_bars(state: &AppState, user_id: &str, req: &BacktestRequest) -> Result<Vec<Bar>, ApiError> {
     match (&req.dataset_id, &req.symbol) {
         (Some(id), None) => {
             let bytes = state.store.dataset_bars(user_id, id).await?.ok_or_else(|| ApiError::from(ServiceError::NotFound(format!("data set {id:?} does not exist"))))?;
@@ -212,7 +214,7 @@ async fn execute(state: Arc<AppState>, mut record: BacktestRecord, req: Backtest
         }
     }
     record.updated_at = now();
-    if state.store.backtest(&record.user_id, &record.backtest_id).await.ok().flatten().is_some() {
+    if state.store.backtest(&record.user_id, &record.kind, &record.backtest_id).await.ok().flatten().is_some() {
         let _ = state.store.upsert_backtest(&record).await;
     }
     state.backtests.lock().unwrap_or_else(|p| p.into_inner()).remove(&record.backtest_id);
@@ -253,6 +255,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
     let record = BacktestRecord {
         backtest_id: uuid::Uuid::now_v7().to_string(),
         user_id: caller.user_id.clone(),
+        kind: KIND.into(),
         status: "queued".into(),
         request: serde_json::to_string(&req).map_err(ServiceError::internal)?,
         result: None,
@@ -275,26 +278,26 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
 /// Your backtests, newest first (without their results).
 #[utoipa::path(get, path = "/api/v1/backtests", responses((status = 200, body = Vec<BacktestRun>), (status = 401, body = ErrorBody)), security(("bearer" = [])), tag = "backtests")]
 pub async fn list(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated) -> Result<Json<Vec<BacktestRun>>, ApiError> {
-    let records = state.store.backtests(&caller.user_id).await?;
+    let records = state.store.backtests(&caller.user_id, KIND).await?;
     let runs = records.iter().map(|r| run_of(r, progress_of(&state, &r.backtest_id))).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(runs))
 }
 
-fn progress_of(state: &AppState, id: &str) -> f64 {
+pub(crate) fn progress_of(state: &AppState, id: &str) -> f64 {
     state.backtests.lock().unwrap_or_else(|p| p.into_inner()).get(id).map_or(0.0, |c| c.fraction_done())
 }
 
 /// One of your backtests: status, progress, and the result once completed.
 #[utoipa::path(get, path = "/api/v1/backtests/{id}", params(("id" = String, Path, description = "Backtest id")), responses((status = 200, body = BacktestRun), (status = 404, body = ErrorBody)), security(("bearer" = [])), tag = "backtests")]
 pub async fn get(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<Json<BacktestRun>, ApiError> {
-    let record = state.store.backtest(&caller.user_id, &id).await?.ok_or_else(|| not_found(&id))?;
+    let record = state.store.backtest(&caller.user_id, KIND, &id).await?.ok_or_else(|| not_found(&id))?;
     Ok(Json(run_of(&record, progress_of(&state, &id))?))
 }
 
 /// Delete one of your backtests; a running one is stopped first.
 #[utoipa::path(delete, path = "/api/v1/backtests/{id}", params(("id" = String, Path, description = "Backtest id")), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])), tag = "backtests")]
 pub async fn delete(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    if !state.store.delete_backtest(&caller.user_id, &id).await? {
+    if !state.store.delete_backtest(&caller.user_id, KIND, &id).await? {
         return Err(not_found(&id));
     }
     if let Some(control) = state.backtests.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {

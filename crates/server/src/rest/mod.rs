@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backtests;
 pub mod datasets;
 pub mod error;
+pub mod optimizations;
 pub mod strategies;
 
 use std::sync::Arc;
@@ -33,7 +34,7 @@ const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js")
 #[openapi(
     info(title = "Aetherion backtesting API", description = "Backtests of the platform's strategies over uploaded or platform data. Every endpoint needs `Authorization: Bearer <access token>` (from the gRPC AuthService: Register or Login). Amounts are decimal strings; times RFC 3339 in UTC."),
     modifiers(&BearerAuth),
-    tags((name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"), (name = "backtests", description = "Strategy runs over data sets or the platform's candles"))
+    tags((name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"), (name = "backtests", description = "Strategy runs over data sets or the platform's candles"), (name = "optimizations", description = "Parameter sweeps on every core, ranked"))
 )]
 struct ApiDoc;
 
@@ -54,6 +55,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(datasets::get, datasets::delete))
         .routes(routes!(backtests::create, backtests::list))
         .routes(routes!(backtests::get, backtests::delete))
+        .routes(routes!(optimizations::create))
+        .routes(routes!(optimizations::get, optimizations::delete))
         .with_state(state)
         .split_for_parts();
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))

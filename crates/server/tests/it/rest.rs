@@ -225,3 +225,51 @@ async fn long_backtests_run_in_the_background_with_progress() {
     assert_eq!(last["result"]["equity_curve"].as_array().unwrap().len(), 250_000);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn optimisations_sweep_a_grid_and_rank_it() {
+    let server = TestServer::start().await;
+    let ada = server.register("ada@example.com").await.access_token;
+    let dataset = upload(&server, &ada, wave_csv(3_000)).await;
+    let request = serde_json::json!({
+        "strategy": "sma_crossover", "parameter_grid": {"fast": [5, 8, 10], "slow": [20, 30]},
+        "dataset_id": dataset, "objective": "return_pct"
+    });
+    let (status, body) = call(&server, "POST", "/api/v1/optimizations", Some(&ada), Some("application/json"), request.to_string().into()).await;
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let mut run = Value::Null;
+    for _ in 0..300 {
+        let (_, body) = call(&server, "GET", &format!("/api/v1/optimizations/{id}"), Some(&ada), None, vec![]).await;
+        run = json(&body);
+        if run["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(run["status"], "completed", "{run}");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    let returns: Vec<f64> = results.iter().map(|r| r["metrics"]["return_pct"].as_f64().unwrap()).collect();
+    assert!(returns.windows(2).all(|w| w[0] >= w[1]), "best first: {returns:?}");
+    // The best combination, run alone, gives the same return.
+    let best = &results[0]["parameters"];
+    let single = serde_json::json!({"strategy": "sma_crossover", "parameters": best, "dataset_id": dataset});
+    let (_, body) = call(&server, "POST", "/api/v1/backtests", Some(&ada), Some("application/json"), single.to_string().into()).await;
+    assert_eq!(json(&body)["result"]["metrics"]["return_pct"].as_f64().unwrap(), returns[0]);
+
+    for (request, field) in [
+        (serde_json::json!({"strategy": "sma_crossover", "parameter_grid": {"fast": [40], "slow": [20]}, "dataset_id": dataset}), "parameter_grid."),
+        (serde_json::json!({"strategy": "sma_crossover", "parameter_grid": {"fast": []}, "dataset_id": dataset}), "parameter_grid"),
+        (serde_json::json!({"strategy": "sma_crossover", "parameter_grid": {"fast": [5]}, "dataset_id": dataset, "objective": "luck"}), "objective"),
+    ] {
+        let (status, body) = call(&server, "POST", "/api/v1/optimizations", Some(&ada), Some("application/json"), request.to_string().into()).await;
+        assert_eq!(status, 422, "{request}");
+        assert!(json(&body)["error"]["field"].as_str().unwrap().starts_with(field), "{}", String::from_utf8_lossy(&body));
+    }
+    let (status, _) = call(&server, "DELETE", &format!("/api/v1/optimizations/{id}"), Some(&ada), None, vec![]).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(&server, "GET", &format!("/api/v1/optimizations/{id}"), Some(&ada), None, vec![]).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
