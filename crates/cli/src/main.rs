@@ -1,7 +1,9 @@
 //! `aetherion`: the one binary. `aetherion serve` runs the platform; `aetherion client ...`
 //! talks to a running server.
 
+mod backtest;
 mod client;
+mod report;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -22,23 +24,20 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Call a running server (register, log in, show the current user).
     Client(client::ClientArgs),
+    /// Backtest a strategy over a CSV file, locally.
+    Backtest(backtest::BacktestArgs),
+    /// List the built-in strategies and their parameters.
+    Strategies,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(anyhow::Error::from)
-        .and_then(|runtime| {
-            runtime.block_on(async {
-                match cli.command {
-                    Command::Serve(args) => serve::run(args).await,
-                    Command::Client(args) => client::run(args).await,
-                }
-            })
-        });
+    let result = match cli.command {
+        Command::Backtest(args) => backtest::run(args),
+        Command::Strategies => backtest::strategies(),
+        command => run_async(command),
+    };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -46,6 +45,22 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn run_async(command: Command) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                match command {
+                    Command::Serve(args) => serve::run(args).await,
+                    Command::Client(args) => client::run(args).await,
+                    Command::Backtest(_) | Command::Strategies => unreachable!("run without a runtime"),
+                }
+            })
+        })
 }
 
 /// Structured logs on stderr. `RUST_LOG` filters (default `info`).

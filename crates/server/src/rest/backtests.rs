@@ -138,7 +138,7 @@ fn money(x: f64) -> String {
 }
 
 /// The API's JSON form of a result (keys as in the API contract).
-fn result_json(r: &BacktestResult) -> Value {
+pub fn result_json(r: &BacktestResult) -> Value {
     let m: &Metrics = &r.metrics;
     json!({
         "metrics": {
