@@ -87,7 +87,7 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.report {
         let bytes = std::fs::read(&args.data)?;
         let bars = aetherion_data::parse_ohlcv(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let html = crate::report::html(&args.strategy, &params, &bars, &result);
+        let html = aetherion_server::rest::report::html(&args.strategy, &params, &bars, &result);
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
         if !args.json {
             println!("report written to {}", path.display());

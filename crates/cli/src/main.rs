@@ -3,7 +3,6 @@
 
 mod backtest;
 mod client;
-mod report;
 mod serve;
 
 use clap::{Parser, Subcommand};

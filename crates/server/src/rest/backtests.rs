@@ -306,6 +306,28 @@ pub async fn delete(State(state): State<Arc<AppState>>, Authenticated(caller): A
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A self-contained HTML report of one of your completed backtests (equity curve, trades on the
+/// price chart), for a browser; it loads nothing from the network.
+#[utoipa::path(get, path = "/api/v1/backtests/{id}/report", params(("id" = String, Path, description = "Backtest id")), responses((status = 200, content_type = "text/html", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])), tag = "backtests")]
+pub async fn report(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<axum::response::Html<String>, ApiError> {
+    let record = state.store.backtest(&caller.user_id, KIND, &id).await?.ok_or_else(|| not_found(&id))?;
+    if record.status != "completed" {
+        return Err(ServiceError::FailedPrecondition(format!("backtest {id} is {}; a report needs a completed run", record.status)).into());
+    }
+    let req: BacktestRequest = serde_json::from_str(&record.request).map_err(ServiceError::internal)?;
+    // Runs are deterministic: running the stored request again gives the stored result.
+    let (bars, config) = prepare(&state, &caller.user_id, &req).await?;
+    let html = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let mut strategy = aetherion_strategy::create(&req.strategy, &req.parameters).map_err(|e| e.to_string())?;
+        let result = aetherion_backtest::run(&bars, strategy.as_mut(), &config).map_err(|e| e.to_string())?;
+        Ok(crate::rest::report::html(&req.strategy, &req.parameters, &bars, &result))
+    })
+    .await
+    .map_err(ServiceError::internal)?
+    .map_err(|e| ServiceError::internal(anyhow::anyhow!(e)))?;
+    Ok(axum::response::Html(html))
+}
+
 fn not_found(id: &str) -> ApiError {
     ServiceError::NotFound(format!("backtest {id:?} does not exist")).into()
 }

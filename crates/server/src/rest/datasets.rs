@@ -36,6 +36,15 @@ impl From<&DatasetInfo> for Dataset {
     }
 }
 
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The CSV file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UploadQuery {
     /// A name for the data set (1 to 128 characters).
@@ -54,7 +63,10 @@ pub struct UploadQuery {
     post,
     path = "/api/v1/datasets",
     params(UploadQuery),
-    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    request_body(content(
+        (UploadForm = "multipart/form-data"),
+        (String = "text/csv"),
+    ), description = "The CSV file: a form with a `file` field (Swagger UI shows a file picker), or the CSV itself"),
     responses(
         (status = 201, description = "Stored", body = Dataset),
         (status = 401, description = "No valid access token", body = ErrorBody),

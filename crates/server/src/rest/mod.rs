@@ -7,6 +7,8 @@ pub mod backtests;
 pub mod datasets;
 pub mod error;
 pub mod optimizations;
+pub mod report;
+pub mod session;
 pub mod strategies;
 
 use std::sync::Arc;
@@ -34,7 +36,7 @@ const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js")
 #[openapi(
     info(title = "Aetherion backtesting API", description = "Backtests of the platform's strategies over uploaded or platform data. Every endpoint needs `Authorization: Bearer <access token>` (from the gRPC AuthService: Register or Login). Amounts are decimal strings; times RFC 3339 in UTC."),
     modifiers(&BearerAuth),
-    tags((name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"), (name = "backtests", description = "Strategy runs over data sets or the platform's candles"), (name = "optimizations", description = "Parameter sweeps on every core, ranked"))
+    tags((name = "auth", description = "Sign in to get a Bearer token (then use Authorize)"), (name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"), (name = "backtests", description = "Strategy runs over data sets or the platform's candles"), (name = "optimizations", description = "Parameter sweeps on every core, ranked"))
 )]
 struct ApiDoc;
 
@@ -50,11 +52,14 @@ impl Modify for BearerAuth {
 /// The REST router, with its OpenAPI document and the documentation pages.
 pub fn router(state: Arc<AppState>) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::register))
+        .routes(routes!(session::login))
         .routes(routes!(strategies::list))
         .routes(routes!(datasets::upload, datasets::list))
         .routes(routes!(datasets::get, datasets::delete))
         .routes(routes!(backtests::create, backtests::list))
         .routes(routes!(backtests::get, backtests::delete))
+        .routes(routes!(backtests::report))
         .routes(routes!(optimizations::create))
         .routes(routes!(optimizations::get, optimizations::delete))
         .with_state(state)

@@ -28,7 +28,7 @@ impl AuthApi {
         AuthApi { state }
     }
 
-    async fn register_user(&self, req: pb::RegisterRequest) -> Result<pb::AuthResponse, ServiceError> {
+    pub(crate) async fn register_user(&self, req: pb::RegisterRequest) -> Result<pb::AuthResponse, ServiceError> {
         let email = normalize_email(&req.email)?;
         check_password(&req.password)?;
         let display_name = display_name(&req.display_name, &email)?;
@@ -63,7 +63,7 @@ impl AuthApi {
         self.sign_in(&record, None).await
     }
 
-    async fn login_user(&self, req: pb::LoginRequest) -> Result<pb::AuthResponse, ServiceError> {
+    pub(crate) async fn login_user(&self, req: pb::LoginRequest) -> Result<pb::AuthResponse, ServiceError> {
         if req.email.trim().is_empty() {
             return Err(ServiceError::invalid("email", "is required"));
         }

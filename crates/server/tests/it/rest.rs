@@ -273,3 +273,35 @@ async fn optimisations_sweep_a_grid_and_rank_it() {
     assert_eq!(status, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_docs_are_enough_sign_in_upload_a_file_run_and_read_the_report() {
+    let server = TestServer::start().await;
+    let (_, body) = call(&server, "GET", "/openapi.json", None, None, vec![]).await;
+    let doc = json(&body);
+    assert!(doc["paths"]["/api/v1/datasets"]["post"]["requestBody"]["content"].get("multipart/form-data").is_some(), "a file picker in Swagger UI");
+    assert!(doc["paths"].get("/api/v1/auth/login").is_some());
+
+    let creds = serde_json::json!({"email": "doc@example.com", "password": "correct horse"});
+    let (status, body) = call(&server, "POST", "/api/v1/auth/register", None, Some("application/json"), creds.to_string().into()).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (status, _) = call(&server, "POST", "/api/v1/auth/register", None, Some("application/json"), creds.to_string().into()).await;
+    assert_eq!(status, 409, "duplicate email");
+    let wrong = serde_json::json!({"email": "doc@example.com", "password": "wrong password"});
+    let (status, _) = call(&server, "POST", "/api/v1/auth/login", None, Some("application/json"), wrong.to_string().into()).await;
+    assert_eq!(status, 401);
+    let (status, body) = call(&server, "POST", "/api/v1/auth/login", None, Some("application/json"), creds.to_string().into()).await;
+    assert_eq!(status, 200);
+    let token = json(&body)["access_token"].as_str().unwrap().to_owned();
+
+    let dataset = upload(&server, &token, wave_csv(1_500)).await;
+    let request = serde_json::json!({"strategy": "sma_crossover", "parameters": {"fast": 5, "slow": 20}, "dataset_id": dataset});
+    let (_, body) = call(&server, "POST", "/api/v1/backtests", Some(&token), Some("application/json"), request.to_string().into()).await;
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let (status, html) = call(&server, "GET", &format!("/api/v1/backtests/{id}/report"), Some(&token), None, vec![]).await;
+    assert_eq!(status, 200);
+    let html = String::from_utf8_lossy(&html);
+    assert!(html.contains("<svg") && html.contains("sma_crossover"));
+    assert!(!html.contains("https://"), "the report loads nothing");
+    server.stop().await;
+}

@@ -57,7 +57,7 @@ pub fn html(strategy: &str, params: &BTreeMap<String, f64>, bars: &[Bar], result
     }
     let equity: Vec<(usize, f64)> = thin(result.equity_curve.len()).map(|i| (i, result.equity_curve[i].equity)).collect();
     let (equity_line, elo, ehi) = line(&equity, result.equity_curve.len(), "#8e44ad");
-    let object = aetherion_server::rest::backtests::result_json(result);
+    let object = crate::rest::backtests::result_json(result);
     let mut metrics = String::new();
     if let Some(m) = object["metrics"].as_object() {
         for (k, v) in m {
