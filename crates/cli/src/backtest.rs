@@ -30,6 +30,10 @@ pub struct BacktestArgs {
     /// Slippage, a fraction against the trader on market fills.
     #[arg(long, default_value_t = 0.0)]
     slippage: f64,
+    /// A trade still open after the last bar: close (closed at the last close and counted),
+    /// backtesting_py (as backtesting.py's finalize_trades=True) or none (left open).
+    #[arg(long, default_value = "close")]
+    finalize: String,
     /// Print the result as JSON (the REST API's result object).
     #[arg(long)]
     json: bool,
@@ -52,7 +56,13 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     info.validate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
     let bytes = std::fs::read(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
     let bars = aetherion_data::parse_ohlcv(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
-    let config = Config { cash: args.cash, commission: args.commission, slippage: args.slippage, lot_size: 1.0, finalize: Finalize::default() };
+    let finalize = match args.finalize.as_str() {
+        "close" => Finalize::AtLastClose,
+        "backtesting_py" => Finalize::BacktestingPy,
+        "none" => Finalize::LeaveOpen,
+        other => bail!("--finalize {other:?}: use close, backtesting_py or none"),
+    };
+    let config = Config { cash: args.cash, commission: args.commission, slippage: args.slippage, lot_size: 1.0, finalize };
     config.validate().map_err(|e| anyhow::anyhow!("--{}: {}", e.field, e.reason))?;
 
     let control = Arc::new(Control::new());

@@ -60,6 +60,21 @@ pub struct BacktestRequest {
     /// Slippage as a fraction against the trader on market fills.
     #[serde(default)]
     pub slippage: f64,
+    /// A trade still open after the last bar: `close` (default: closed at the last close and
+    /// counted), `backtesting_py` (as backtesting.py's `finalize_trades=True`: closed at the last
+    /// bar's open) or `none` (left open and not counted, backtesting.py's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalize: Option<String>,
+}
+
+/// The engine's setting for a `finalize` field.
+pub fn finalize_of(text: Option<&str>) -> Result<Finalize, ApiError> {
+    match text.unwrap_or("close") {
+        "close" => Ok(Finalize::AtLastClose),
+        "backtesting_py" => Ok(Finalize::BacktestingPy),
+        "none" => Ok(Finalize::LeaveOpen),
+        other => Err(invalid("finalize", format!("{other:?}: use close, backtesting_py or none"))),
+    }
 }
 
 /// A backtest run.
@@ -182,7 +197,8 @@ async fn prepare(state: &AppState, user_id: &str, req: &BacktestRequest) -> Resu
     if bars.len() < 2 {
         return Err(invalid("dataset_id", format!("the data has {} bars; a backtest needs at least 2", bars.len())));
     }
-    let config = Config { cash: cash.raw() as f64 / Amount::SCALE as f64, commission: req.commission, slippage: req.slippage, lot_size: 1.0, finalize: Finalize::default() };
+    let finalize = finalize_of(req.finalize.as_deref())?;
+    let config = Config { cash: cash.raw() as f64 / Amount::SCALE as f64, commission: req.commission, slippage: req.slippage, lot_size: 1.0, finalize };
     config.validate().map_err(|e| invalid(e.field, e.reason))?;
     Ok((bars, config))
 }

@@ -34,7 +34,7 @@ const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js")
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Aetherion backtesting API", description = "Backtests of the platform's strategies over uploaded or platform data. Every endpoint needs `Authorization: Bearer <access token>` (from the gRPC AuthService: Register or Login). Amounts are decimal strings; times RFC 3339 in UTC."),
+    info(title = "Aetherion backtesting API", description = "Backtests of the platform's strategies over uploaded or platform data. Sign in with `POST /api/v1/auth/login` (or register), then press Authorize with the access token: every other endpoint needs `Authorization: Bearer <access token>`, the same tokens as the gRPC API. Amounts are decimal strings; times RFC 3339 in UTC."),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Sign in to get a Bearer token (then use Authorize)"), (name = "strategies", description = "Built-in strategies and their parameters"), (name = "datasets", description = "Uploaded OHLCV data"), (name = "backtests", description = "Strategy runs over data sets or the platform's candles"), (name = "optimizations", description = "Parameter sweeps on every core, ranked"))
 )]

@@ -175,6 +175,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
         initial_cash: None,
         commission: 0.0,
         slippage: 0.0,
+        finalize: None,
     };
     let bars = load_bars(&state, &caller.user_id, &source).await?;
     if bars.len() < 2 {

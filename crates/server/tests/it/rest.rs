@@ -180,6 +180,7 @@ async fn backtests_run_are_stored_and_refuse_bad_requests() {
         (serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset, "initial_cash": "-5"}), 422, "initial_cash"),
         (serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset, "commission": 2}), 422, "commission"),
         (serde_json::json!({"strategy": "sma_crossover"}), 422, "dataset_id"),
+        (serde_json::json!({"strategy": "sma_crossover", "dataset_id": dataset, "finalize": "never"}), 422, "finalize"),
         (serde_json::json!({"strategy": "sma_crossover", "symbol": "BTC-USD", "interval": "7m", "start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}), 422, "interval"),
     ];
     for (request, code, field) in bad {
