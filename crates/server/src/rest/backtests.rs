@@ -184,10 +184,7 @@ async fn prepare(state: &AppState, user_id: &str, req: &BacktestRequest) -> Resu
         let name = e.name().to_owned();
         ApiError::unprocessable(format!("parameters.{name}: {e}"), Some(format!("parameters.{name}")), None)
     })?;
-    let cash: Amount = req.initial_cash.as_deref().unwrap_or("10000").trim().parse().map_err(|e| invalid("initial_cash", format!("{e}")))?;
-    if !cash.is_positive() {
-        return Err(invalid("initial_cash", "must be greater than zero"));
-    }
+    let cash = initial_cash(req.initial_cash.as_deref())?;
     for (field, value) in [("commission", req.commission), ("slippage", req.slippage)] {
         if !value.is_finite() || !(0.0..0.5).contains(&value) {
             return Err(invalid(field, "must be a fraction in [0, 0.5)"));
@@ -198,9 +195,45 @@ async fn prepare(state: &AppState, user_id: &str, req: &BacktestRequest) -> Resu
         return Err(invalid("dataset_id", format!("the data has {} bars; a backtest needs at least 2", bars.len())));
     }
     let finalize = finalize_of(req.finalize.as_deref())?;
-    let config = Config { cash: cash.raw() as f64 / Amount::SCALE as f64, commission: req.commission, slippage: req.slippage, lot_size: 1.0, finalize };
+    let config = Config { cash, commission: req.commission, slippage: req.slippage, lot_size: 1.0, finalize };
     config.validate().map_err(|e| invalid(e.field, e.reason))?;
     Ok((bars, config))
+}
+
+/// Starting cash from a request: a positive decimal string, 10000 when absent.
+pub(crate) fn initial_cash(text: Option<&str>) -> Result<f64, ApiError> {
+    let cash: Amount = text.unwrap_or("10000").trim().parse().map_err(|e| invalid("initial_cash", format!("{e}")))?;
+    if !cash.is_positive() {
+        return Err(invalid("initial_cash", "must be greater than zero"));
+    }
+    Ok(cash.raw() as f64 / Amount::SCALE as f64)
+}
+
+/// Registers a run as in progress (for its progress and to stop it).
+pub(crate) fn track(state: &AppState, id: &str) -> Arc<Control> {
+    let control = Arc::new(Control::new());
+    state.backtests.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), control.clone());
+    control
+}
+
+/// Stores a run's final state, unless it was deleted meanwhile, and forgets its progress.
+pub(crate) async fn finish(state: &AppState, record: &mut BacktestRecord) {
+    record.updated_at = now();
+    if state.store.backtest(&record.user_id, &record.kind, &record.backtest_id).await.ok().flatten().is_some() {
+        let _ = state.store.upsert_backtest(record).await;
+    }
+    state.backtests.lock().unwrap_or_else(|p| p.into_inner()).remove(&record.backtest_id);
+}
+
+/// Deletes a stored run and stops it if it is still going.
+pub(crate) async fn delete_run(state: &AppState, user_id: &str, kind: &str, id: &str) -> Result<bool, ApiError> {
+    if !state.store.delete_backtest(user_id, kind, id).await? {
+        return Ok(false);
+    }
+    if let Some(control) = state.backtests.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+        control.cancel();
+    }
+    Ok(true)
 }
 
 /// Runs on the blocking pool; the stored record is updated as it goes.
@@ -219,7 +252,7 @@ async fn execute(state: Arc<AppState>, mut record: BacktestRecord, req: Backtest
             record.status = "completed".into();
             record.result = Some(result_json(&result).to_string());
         }
-        Ok(Err(_)) if control.is_canceled_now() => record.status = "canceled".into(),
+        Ok(Err(_)) if aetherion_backtest::Hooks::is_canceled(control.as_ref()) => record.status = "canceled".into(),
         Ok(Err(e)) => {
             record.status = "failed".into();
             record.error = Some(e);
@@ -229,22 +262,8 @@ async fn execute(state: Arc<AppState>, mut record: BacktestRecord, req: Backtest
             record.error = Some(format!("the run stopped: {e}"));
         }
     }
-    record.updated_at = now();
-    if state.store.backtest(&record.user_id, &record.kind, &record.backtest_id).await.ok().flatten().is_some() {
-        let _ = state.store.upsert_backtest(&record).await;
-    }
-    state.backtests.lock().unwrap_or_else(|p| p.into_inner()).remove(&record.backtest_id);
+    finish(&state, &mut record).await;
     record
-}
-
-trait Canceled {
-    fn is_canceled_now(&self) -> bool;
-}
-
-impl Canceled for Control {
-    fn is_canceled_now(&self) -> bool {
-        aetherion_backtest::Hooks::is_canceled(self)
-    }
 }
 
 /// Start a backtest.
@@ -280,8 +299,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
         updated_at: at,
     };
     state.store.upsert_backtest(&record).await?;
-    let control = Arc::new(Control::new());
-    state.backtests.lock().unwrap_or_else(|p| p.into_inner()).insert(record.backtest_id.clone(), control.clone());
+    let control = track(&state, &record.backtest_id);
     if bars.len() <= INLINE_BARS {
         let done = execute(state.clone(), record, req, bars, config, control).await;
         return Ok((StatusCode::CREATED, Json(run_of(&done, 1.0)?)));
@@ -313,11 +331,8 @@ pub async fn get(State(state): State<Arc<AppState>>, Authenticated(caller): Auth
 /// Delete one of your backtests; a running one is stopped first.
 #[utoipa::path(delete, path = "/api/v1/backtests/{id}", params(("id" = String, Path, description = "Backtest id")), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])), tag = "backtests")]
 pub async fn delete(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    if !state.store.delete_backtest(&caller.user_id, KIND, &id).await? {
+    if !delete_run(&state, &caller.user_id, KIND, &id).await? {
         return Err(not_found(&id));
-    }
-    if let Some(control) = state.backtests.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-        control.cancel();
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aetherion_backtest::{Config, Control, Finalize, Metrics};
-use aetherion_model::Amount;
+use aetherion_backtest::{Config, Finalize, Metrics};
 use aetherion_store::BacktestRecord;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,7 +16,7 @@ use utoipa::ToSchema;
 use crate::clock::now;
 use crate::error::ServiceError;
 use crate::rest::auth::Authenticated;
-use crate::rest::backtests::{BacktestRequest, invalid, load_bars, progress_of};
+use crate::rest::backtests::{BacktestRequest, delete_run, finish, initial_cash, invalid, load_bars, progress_of, track};
 use crate::rest::error::{ApiError, ErrorBody};
 use crate::rest::iso;
 use crate::state::AppState;
@@ -157,10 +156,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
     if combos.len() > MAX_COMBINATIONS {
         return Err(invalid("parameter_grid", format!("{} combinations; at most {MAX_COMBINATIONS} (or use random_samples)", combos.len())));
     }
-    let cash: Amount = req.initial_cash.as_deref().unwrap_or("10000").trim().parse().map_err(|e| invalid("initial_cash", format!("{e}")))?;
-    if !cash.is_positive() {
-        return Err(invalid("initial_cash", "must be greater than zero"));
-    }
+    let cash = initial_cash(req.initial_cash.as_deref())?;
     if !req.commission.is_finite() || !(0.0..0.5).contains(&req.commission) {
         return Err(invalid("commission", "must be a fraction in [0, 0.5)"));
     }
@@ -181,7 +177,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
     if bars.len() < 2 {
         return Err(invalid("dataset_id", format!("the data has {} bars; at least 2 are needed", bars.len())));
     }
-    let config = Config { cash: cash.raw() as f64 / Amount::SCALE as f64, commission: req.commission, slippage: 0.0, lot_size: 1.0, finalize: Finalize::default() };
+    let config = Config { cash, commission: req.commission, slippage: 0.0, lot_size: 1.0, finalize: Finalize::default() };
     let at = now();
     let mut record = BacktestRecord {
         backtest_id: uuid::Uuid::now_v7().to_string(),
@@ -195,8 +191,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
         updated_at: at,
     };
     state.store.upsert_backtest(&record).await?;
-    let control = Arc::new(Control::new());
-    state.backtests.lock().unwrap_or_else(|p| p.into_inner()).insert(record.backtest_id.clone(), control.clone());
+    let control = track(&state, &record.backtest_id);
     let answer = run_of(&record, 0.0)?;
     let task_state = state.clone();
     tokio::spawn(async move {
@@ -244,11 +239,7 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
                 record.error = Some(format!("the run stopped: {e}"));
             }
         }
-        record.updated_at = now();
-        if task_state.store.backtest(&record.user_id, KIND, &record.backtest_id).await.ok().flatten().is_some() {
-            let _ = task_state.store.upsert_backtest(&record).await;
-        }
-        task_state.backtests.lock().unwrap_or_else(|p| p.into_inner()).remove(&record.backtest_id);
+        finish(&task_state, &mut record).await;
     });
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
@@ -263,11 +254,8 @@ pub async fn get(State(state): State<Arc<AppState>>, Authenticated(caller): Auth
 /// Delete an optimisation; a running one stops at once.
 #[utoipa::path(delete, path = "/api/v1/optimizations/{id}", params(("id" = String, Path, description = "Optimisation id")), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])), tag = "optimizations")]
 pub async fn delete(State(state): State<Arc<AppState>>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    if !state.store.delete_backtest(&caller.user_id, KIND, &id).await? {
+    if !delete_run(&state, &caller.user_id, KIND, &id).await? {
         return Err(not_found(&id));
-    }
-    if let Some(control) = state.backtests.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-        control.cancel();
     }
     Ok(StatusCode::NO_CONTENT)
 }
