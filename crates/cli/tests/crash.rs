@@ -18,8 +18,24 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(data_dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_aetherion"))
+/// The server process; killed when dropped, so that a failing test leaves nothing running.
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start(data_dir: &Path, port: u16) -> Server {
+    Server(Command::new(env!("CARGO_BIN_EXE_aetherion"))
         .args(["serve", "--data-dir"])
         .arg(data_dir)
         .args(["--grpc-addr", &format!("127.0.0.1:{port}"), "--market-seed", "7", "--market-rate", "20", "--rest-addr", "127.0.0.1:0"])
@@ -27,7 +43,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the aetherion binary starts")
+        .expect("the aetherion binary starts"))
 }
 
 async fn connect(port: u16) -> Channel {
@@ -109,8 +125,7 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
     assert_eq!(acknowledged.len(), 30, "every order was funded");
     let before = PortfolioServiceClient::new(channel.clone()).get_portfolio(bearer(&token, pb::GetPortfolioRequest {})).await.unwrap().into_inner();
 
-    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
-    server.wait().unwrap();
+    server.kill(); // SIGKILL: no shutdown, no flush
 
     let mut server = start(dir.path(), port);
     let channel = connect(port).await;
@@ -171,6 +186,5 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
     assert_eq!(total(&after, "BTC"), btc);
     assert_eq!(a(&after.fees_paid), fees);
     assert_eq!(total(&after, "USD"), total(&before, "USD"), "the resting orders did not trade across the restart");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }
