@@ -2,7 +2,7 @@
 //! microseconds or nanoseconds, and ISO 8601 dates and date-times. No time-zone database:
 //! times without an offset are UTC.
 
-use aetherion_model::UnixMicros;
+use aetherion_model::{UnixMicros, days_from_civil};
 
 /// Parses one timestamp; `None` when it is neither an epoch number nor ISO 8601.
 pub fn parse_timestamp(text: &str) -> Option<UnixMicros> {
@@ -124,17 +124,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         _ if is_leap(y) => 29,
         _ => 28,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -13,4 +13,4 @@ pub use amount::{Amount, AmountError};
 pub use role::{Role, UnknownRole};
 pub use side::Side;
 pub use symbol::{Grid, GridError};
-pub use time::UnixMicros;
+pub use time::{UnixMicros, civil_from_days, days_from_civil};

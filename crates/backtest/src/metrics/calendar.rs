@@ -61,16 +61,9 @@ pub fn weekday_of_day(day: i64) -> i64 {
     (day + 3).rem_euclid(7)
 }
 
-/// (year, month) of a day number (Howard Hinnant's `civil_from_days`).
+/// (year, month) of a day number.
 pub fn year_month(days: i64) -> (i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    let (year, month, _) = aetherion_model::civil_from_days(days);
     (year, month)
 }
 

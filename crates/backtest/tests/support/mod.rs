@@ -1,44 +1,14 @@
-//! Test and benchmark helpers: a minimal OHLCV CSV reader (the real ingest is the server's),
-//! the location of the benchmark data, and a deterministic bar generator.
+//! Test and benchmark helpers: reading OHLCV files, the location of the benchmark data, and a deterministic bar generator.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
 use aetherion_backtest::Bar;
-use aetherion_model::UnixMicros;
+use aetherion_model::{UnixMicros, days_from_civil};
 
-/// Reads `timestamp,open,high,low,close,volume` with `YYYY-MM-DDTHH:MM:SSZ` timestamps.
+/// Reads an OHLCV CSV with the platform's ingest (`aetherion-data`).
 pub fn parse_csv(text: &str) -> Vec<Bar> {
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("timestamp,open,high,low,close,volume"), "unexpected header");
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let mut f = line.split(',');
-            let mut next = || f.next().expect("a column is missing");
-            let time = parse_iso(next());
-            let mut num = || next().parse::<f64>().expect("not a number");
-            Bar { time, open: num(), high: num(), low: num(), close: num(), volume: num() }
-        })
-        .collect()
-}
-
-fn parse_iso(s: &str) -> UnixMicros {
-    let b = s.as_bytes();
-    assert!(b.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z', "bad timestamp {s}");
-    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().expect("bad timestamp");
-    let days = days_from_civil(n(0..4), n(5..7), n(8..10));
-    UnixMicros((days * 86_400 + n(11..13) * 3_600 + n(14..16) * 60 + n(17..19)) * 1_000_000)
-}
-
-/// Howard Hinnant's `days_from_civil`.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    aetherion_data::parse_ohlcv(text.as_bytes()).expect("a valid OHLCV file")
 }
 
 /// The benchmark data directory: `$BENCH_DATA`, else the workspace's `bench-data/`.

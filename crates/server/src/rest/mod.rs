@@ -84,24 +84,7 @@ async fn redoc_script() -> impl IntoResponse {
 
 /// RFC 3339 in UTC with microseconds, e.g. `2024-01-01T00:00:00.000000Z`.
 pub fn iso(t: UnixMicros) -> String {
-    let secs = t.seconds();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem / 60 % 60, rem % 60, t.0.rem_euclid(1_000_000))
-}
-
-/// Howard Hinnant's inverse of days-from-civil.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    t.to_string()
 }
 
 #[cfg(test)]
