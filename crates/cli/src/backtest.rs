@@ -55,7 +55,7 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     })?;
     info.validate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
     let bytes = std::fs::read(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
-    let bars = aetherion_data::parse_ohlcv(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    let bars = Arc::new(aetherion_data::parse_ohlcv(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?);
     let finalize = match args.finalize.as_str() {
         "close" => Finalize::AtLastClose,
         "backtesting_py" => Finalize::BacktestingPy,
@@ -69,9 +69,10 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     let hooks = control.clone();
     let strategy_name = args.strategy.clone();
     let run_params = params.clone();
+    let run_bars = bars.clone();
     let worker = std::thread::spawn(move || -> anyhow::Result<BacktestResult> {
         let mut strategy = aetherion_strategy::create(&strategy_name, &run_params).map_err(|e| anyhow::anyhow!("{e}"))?;
-        aetherion_backtest::run_with(&bars, strategy.as_mut(), &config, hooks.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))
+        aetherion_backtest::run_with(&run_bars, strategy.as_mut(), &config, hooks.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))
     });
     let bar = (!args.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let bar = indicatif::ProgressBar::new(1000);
@@ -95,8 +96,6 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
         print_table(&object);
     }
     if let Some(path) = &args.report {
-        let bytes = std::fs::read(&args.data)?;
-        let bars = aetherion_data::parse_ohlcv(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
         let html = aetherion_server::rest::report::html(&args.strategy, &params, &bars, &result);
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
         if !args.json {

@@ -102,10 +102,6 @@ impl Exchange {
         self.markets.get(symbol).map(|m| &m.book)
     }
 
-    pub fn spec(&self, symbol: &str) -> Option<&MarketSpec> {
-        self.markets.get(symbol).map(|m| &m.spec)
-    }
-
     pub fn balance(&self, account: AccountId, asset: &str) -> Balance {
         self.accounts.balance(account, asset)
     }

@@ -53,7 +53,6 @@ impl Default for VenueParams {
 pub struct Simulator {
     process: PriceProcess,
     rng: Rng,
-    grid: Grid,
     params: VenueParams,
     tick: f64,
     lot: f64,
@@ -69,7 +68,6 @@ impl Simulator {
         Simulator {
             process,
             rng,
-            grid,
             params,
             tick: to_f64(grid.tick_size),
             lot: to_f64(grid.lot_size),
@@ -144,10 +142,6 @@ impl Simulator {
             p *= self.rng.uniform();
         }
         k
-    }
-
-    pub fn grid(&self) -> &Grid {
-        &self.grid
     }
 }
 

@@ -411,18 +411,6 @@ impl Store {
         rows.iter().map(fill_from_row).collect()
     }
 
-    /// Every fill of a user (for checks and recomputation).
-    pub async fn all_fills(&self, user_id: &str) -> Result<Vec<FillRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT trade_id, order_id, user_id, symbol, side, price, quantity, fee, liquidity, at FROM fills \
-             WHERE user_id = $1 ORDER BY at, trade_id",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(fill_from_row).collect()
-    }
-
     pub async fn positions(&self, user_id: &str) -> Result<Vec<PositionRecord>, StoreError> {
         let rows = sqlx::query("SELECT symbol, quantity, cost, realized_pnl FROM positions WHERE user_id = $1 ORDER BY symbol")
             .bind(user_id)
