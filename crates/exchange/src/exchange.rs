@@ -7,7 +7,7 @@ use aetherion_book::{Command, Event, Lots, NewOrder, OrderBook, OrderId, OrderKi
 use aetherion_model::{Amount, Grid, UnixMicros};
 
 use crate::accounts::{AccountId, Accounts, Balance, BalanceError, FIRST_ACCOUNT};
-use crate::journal::{Batch, Position, Touched};
+use crate::journal::{Batch, Position, Touched, UserFill};
 use crate::order::{Order, OrderRequest, OrderStatus, OrderType};
 
 /// A buy STOP turns into a market order when triggered; it fills at most this far above its
@@ -120,6 +120,69 @@ impl Exchange {
 
     pub fn order(&self, seq: u64) -> Option<&Order> {
         self.orders.get(&seq)
+    }
+
+    /// Whether a listed symbol is halted; `None` when it is not listed.
+    pub fn is_halted(&self, symbol: &str) -> Option<bool> {
+        self.markets.get(symbol).map(|m| m.halted)
+    }
+
+    /// Fills since the last [`Exchange::drain`] (the next batch will report them).
+    pub fn pending_fills(&self) -> &[UserFill] {
+        &self.touched.fills
+    }
+
+    /// A listed symbol's trading rules.
+    pub fn spec(&self, symbol: &str) -> Option<&MarketSpec> {
+        self.markets.get(symbol).map(|m| &m.spec)
+    }
+
+    /// Every user order that can still change, in no particular order.
+    pub fn open_orders(&self) -> impl Iterator<Item = &Order> + '_ {
+        self.orders.values().filter(|o| !o.status.is_final())
+    }
+
+    /// The most lots a market buy of `account` can take from the book now while paying at
+    /// most `budget` (price times quantity plus the taker fee, rounded up as it is held).
+    /// The account's own resting asks are skipped: self-trade prevention cancels them.
+    pub fn market_buy_capacity(&self, account: AccountId, symbol: &str, budget: Amount) -> Lots {
+        let Some(market) = self.markets.get(symbol) else { return Lots::ZERO };
+        let (grid, rate) = (market.spec.grid, market.spec.taker_fee_rate);
+        let owner = OwnerId(account.0);
+        let mut lots = 0u64;
+        let mut cost = Amount::ZERO;
+        let affordable = |cost: Amount| cost.checked_add(fee_ceil(cost, rate)?).filter(|total| *total <= budget);
+        for level in market.book.depth(Side::Sell, usize::MAX) {
+            let Ok(price) = u64::try_from(level.price.0) else { break };
+            let Some(unit) = grid.notional(price, 1) else { break };
+            for order in market.book.orders_at(Side::Sell, level.price) {
+                if order.owner == owner {
+                    continue;
+                }
+                // Whole lots of this order that still fit: at most `remaining`; the estimate
+                // left / (unit price * (1 + fee rate)) is off by a lot at most (rounding).
+                let left = i128::from(budget.raw().saturating_sub(cost.raw()).max(0));
+                let per_lot = i128::from(unit.raw().max(1)) * (i128::from(Amount::SCALE) + i128::from(rate.raw().max(0)));
+                let estimate = left * i128::from(Amount::SCALE) / per_lot + 1;
+                let mut take = u64::try_from(estimate.min(i128::from(order.remaining.0))).unwrap_or(0);
+                while take > 0 {
+                    let value = grid.notional(price, take).and_then(|v| cost.checked_add(v));
+                    if value.and_then(affordable).is_some() {
+                        break;
+                    }
+                    take -= 1;
+                }
+                if take == 0 {
+                    return Lots(lots);
+                }
+                lots += take;
+                cost = cost.checked_add(grid.notional(price, take).unwrap_or(Amount::MAX)).unwrap_or(Amount::MAX);
+                if take < order.remaining.0 {
+                    return Lots(lots);
+                }
+            }
+        }
+        Lots(lots)
     }
 
     /// Loads stored state at start-up.
