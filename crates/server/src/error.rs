@@ -42,6 +42,7 @@ impl From<StoreError> for ServiceError {
                 ServiceError::AlreadyExists("a user with this email already exists".into())
             }
             StoreError::DuplicateSymbol => ServiceError::AlreadyExists("a symbol with this name already exists".into()),
+            StoreError::DuplicateBotName => ServiceError::AlreadyExists("you already have a bot with this name".into()),
             other => ServiceError::internal(other),
         }
     }

@@ -8,6 +8,8 @@ pub enum StoreError {
     DuplicateEmail,
     #[error("a symbol with this name already exists")]
     DuplicateSymbol,
+    #[error("the user already has a bot with this name")]
+    DuplicateBotName,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

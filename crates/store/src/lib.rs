@@ -10,6 +10,7 @@
 
 mod accounts;
 mod backtests;
+mod bots;
 mod datasets;
 mod error;
 mod orders;
@@ -28,6 +29,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Balance, NewAccount};
 pub use backtests::BacktestRecord;
+pub use bots::{BotRecord, BotRun};
 pub use datasets::DatasetInfo;
 pub use error::StoreError;
 pub use orders::{CommitBatch, EquityPoint, FillRecord, OrderFilter, OrderRecord, PositionRecord};

@@ -82,6 +82,8 @@ pub struct CommitBatch {
     pub fees: Vec<(String, Amount)>,
     pub equity: Vec<(String, EquityPoint)>,
     pub candles: Vec<(String, Candle)>,
+    /// Books of bots' runs.
+    pub bots: Vec<crate::BotRun>,
 }
 
 impl CommitBatch {
@@ -93,6 +95,7 @@ impl CommitBatch {
             && self.fees.is_empty()
             && self.equity.is_empty()
             && self.candles.is_empty()
+            && self.bots.is_empty()
     }
 
     pub fn append(&mut self, other: CommitBatch) {
@@ -103,6 +106,7 @@ impl CommitBatch {
         self.fees.extend(other.fees);
         self.equity.extend(other.equity);
         self.candles.extend(other.candles);
+        self.bots.extend(other.bots);
     }
 }
 
@@ -211,6 +215,7 @@ impl Store {
         let positions = last_by_key(&batch.positions, |(u, p)| (u.clone(), p.symbol.clone()));
         let fees = last_by_key(&batch.fees, |(u, _)| u.clone());
         let equity = last_by_key(&batch.equity, |(u, e)| (u.clone(), e.at));
+        let bots = last_by_key(&batch.bots, |r| r.bot_id.clone());
         let mut tx = self.pool.begin().await?;
         for chunk in orders.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -316,6 +321,7 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        crate::bots::store_runs(&mut tx, &bots).await?;
         tx.commit().await?;
         for (symbol, candle) in &batch.candles {
             self.upsert_candles(symbol, std::slice::from_ref(candle)).await?;

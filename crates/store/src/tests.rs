@@ -354,3 +354,81 @@ on_both_backends!(datasets_keep_their_bytes_and_belong_to_their_user, |store| {
     assert!(store.delete_dataset("u1", "ds1").await.unwrap());
     assert!(store.datasets("u1").await.unwrap().is_empty());
 });
+
+fn bot(user: &str, id: &str, name: &str, at: i64) -> BotRecord {
+    BotRecord {
+        user_id: user.into(),
+        name: name.into(),
+        kind: "bot".into(),
+        strategy: "sma_crossover".into(),
+        symbol: "BTC-USD".into(),
+        parameters: r#"{"fast":10.0}"#.into(),
+        capital: Amount::from_units(10_000).unwrap(),
+        risk: "{}".into(),
+        run: BotRun {
+            bot_id: id.into(),
+            state: "created".into(),
+            message: String::new(),
+            started_at: None,
+            cash: Amount::from_units(10_000).unwrap(),
+            position: Amount::ZERO,
+            cost: Amount::ZERO,
+            realized_pnl: Amount::ZERO,
+            fees: Amount::ZERO,
+            trade_count: 0,
+            peak_equity: Amount::from_units(10_000).unwrap(),
+            last_signal: String::new(),
+            orders_sent: 0,
+            status_at: UnixMicros(at),
+        },
+        created_at: UnixMicros(at),
+        updated_at: UnixMicros(at),
+    }
+}
+
+on_both_backends!(bots_keep_settings_and_run_books_and_belong_to_their_user, |store| {
+    for n in 1..=2 {
+        let (u, a) = new_user(n);
+        store.register_user(&u, &a).await.unwrap();
+    }
+    let b1 = bot("u1", "b1", "trend", 10);
+    store.insert_bot(&b1).await.unwrap();
+    store.insert_bot(&bot("u1", "b2", "other", 20)).await.unwrap();
+    store.insert_bot(&bot("u2", "b3", "trend", 30)).await.unwrap();
+    assert!(matches!(store.insert_bot(&bot("u1", "b4", "trend", 40)).await, Err(StoreError::DuplicateBotName)));
+    assert_eq!(store.bot("u1", "b1").await.unwrap(), Some(b1.clone()));
+    assert_eq!(store.bot("u2", "b1").await.unwrap(), None, "another user's bot");
+    let listed: Vec<String> = store.bots("u1").await.unwrap().into_iter().map(|b| b.run.bot_id).collect();
+    assert_eq!(listed, ["b2", "b1"], "newest first");
+
+    // A run's books arrive with a commit; the state change moves updated_at.
+    let mut run = b1.run.clone();
+    run.state = "running".into();
+    run.started_at = Some(UnixMicros(50));
+    run.cash = Amount::from_raw(-1);
+    run.trade_count = 3;
+    run.status_at = UnixMicros(60);
+    store.commit(&CommitBatch { bots: vec![run.clone()], ..CommitBatch::default() }).await.unwrap();
+    let stored = store.bot("u1", "b1").await.unwrap().unwrap();
+    assert_eq!(stored.run, run);
+    assert_eq!(stored.updated_at, UnixMicros(60));
+    assert_eq!(store.running_bots().await.unwrap().len(), 1);
+    run.trade_count = 4;
+    run.status_at = UnixMicros(70);
+    store.commit(&CommitBatch { bots: vec![run.clone()], ..CommitBatch::default() }).await.unwrap();
+    assert_eq!(store.bot("u1", "b1").await.unwrap().unwrap().updated_at, UnixMicros(60), "same state");
+
+    // Running bots keep their settings and cannot be deleted.
+    let mut renamed = stored.clone();
+    renamed.name = "renamed".into();
+    assert!(!store.update_bot_settings(&renamed).await.unwrap());
+    assert!(!store.delete_bot("u1", "b1").await.unwrap());
+    run.state = "stopped".into();
+    store.commit(&CommitBatch { bots: vec![run], ..CommitBatch::default() }).await.unwrap();
+    assert!(store.update_bot_settings(&renamed).await.unwrap());
+    renamed.name = "other".into();
+    assert!(matches!(store.update_bot_settings(&renamed).await, Err(StoreError::DuplicateBotName)));
+    assert!(!store.delete_bot("u2", "b1").await.unwrap(), "not u2's");
+    assert!(store.delete_bot("u1", "b1").await.unwrap());
+    assert_eq!(store.bot("u1", "b1").await.unwrap(), None);
+});
