@@ -23,6 +23,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{RequireAuth, TokenKeys, secret};
 use crate::config::Config;
 use crate::services::auth::AuthApi;
+use crate::services::bots::BotsApi;
 use crate::market::{MarketConfig, MarketHub};
 use crate::services::pending::Pending;
 use crate::services::orders::OrdersApi;
@@ -97,7 +98,7 @@ impl Server {
             .add_service(TradingServiceServer::with_interceptor(TradingApi::new(self.state.clone()), auth.clone()))
             .add_service(OrderServiceServer::with_interceptor(OrdersApi::new(self.state.clone()), auth.clone()))
             .add_service(PortfolioServiceServer::with_interceptor(PortfolioApi::new(self.state.clone()), auth.clone()))
-            .add_service(BotServiceServer::with_interceptor(Pending, auth.clone()))
+            .add_service(BotServiceServer::with_interceptor(BotsApi::new(self.state.clone()), auth.clone()))
             .add_service(RiskServiceServer::with_interceptor(Pending, auth))
             .add_service(health_service)
             .add_service(reflection_v1)

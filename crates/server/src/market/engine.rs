@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aetherion_book::{Command, Side};
+use aetherion_bots::{BotConfig, BotStatus, Bots, Ledger, StartError};
 use aetherion_exchange::{AccountId, Balance, Batch, CancelError, Exchange, Liquidity, MarketSpec, Order, OrderRequest, PlaceError};
 use aetherion_market::candles::{Candle, CandleBuilder, MINUTE_MICROS};
 use aetherion_market::venue::Simulator;
 use aetherion_model::{Amount, Grid, UnixMicros};
-use aetherion_store::{CommitBatch, EquityPoint, FillRecord, PositionRecord};
+use aetherion_store::{BotRun, CommitBatch, EquityPoint, FillRecord, PositionRecord};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::now;
+use crate::market::bots::{BotHub, ReactionStats, run_record};
 use crate::market::convert::to_record;
 use crate::market::snapshot::{BookSnapshot, Level, MarketStats, TradeTick};
 use crate::market::writer::{Reply, WriterJob};
@@ -28,6 +30,8 @@ pub const MAX_DEPTH: usize = 1000;
 const DAY_MINUTES: i64 = 24 * 60;
 /// Requests handled before the results go to the writer together (group commit).
 const MAX_BATCH: usize = 256;
+/// Rounds of "bots react, exchange drains" in one flush; later reactions wait for the next.
+const MAX_BOT_ROUNDS: usize = 8;
 
 pub enum Request {
     Place { request: OrderRequest, reply: oneshot::Sender<Result<Order, PlaceError>> },
@@ -35,7 +39,11 @@ pub enum Request {
     /// A new account with its opening balances.
     OpenAccount { account: AccountId, user_id: String, balances: Vec<(String, Balance)> },
     AddSymbol { spec: MarketSpec, runtime: Box<SymbolRuntime>, reply: oneshot::Sender<()> },
-    Halt { symbol: String, reply: oneshot::Sender<u32> },
+    /// Halts a symbol; answers (orders canceled, bots stopped).
+    Halt { symbol: String, reply: oneshot::Sender<(u32, u32)> },
+    StartBot { config: BotConfig, ledger: Ledger, reply: oneshot::Sender<Result<BotStatus, StartError>> },
+    /// Stops a running bot; `None` when it was not running.
+    StopBot { bot_id: String, message: String, reply: oneshot::Sender<Option<BotStatus>> },
     /// Flush open candles, stop.
     Stop { reply: oneshot::Sender<()> },
 }
@@ -96,10 +104,15 @@ pub struct ExchangeTask {
     /// Equity points of accounts opened since the last flush.
     opening: Vec<(String, EquityPoint)>,
     equity_minute: i64,
+    bots: Bots,
+    bot_hub: Arc<BotHub>,
+    /// Bot books to store that did not come from the runtime (bots that could not restart).
+    bot_runs: Vec<BotRun>,
+    reactions: Arc<ReactionStats>,
 }
 
 impl ExchangeTask {
-    pub fn new(exchange: Exchange, users: HashMap<AccountId, String>, writer: mpsc::Sender<WriterJob>) -> Self {
+    pub fn new(exchange: Exchange, users: HashMap<AccountId, String>, writer: mpsc::Sender<WriterJob>, bot_hub: Arc<BotHub>, reactions: Arc<ReactionStats>) -> Self {
         ExchangeTask {
             exchange,
             symbols: BTreeMap::new(),
@@ -110,7 +123,40 @@ impl ExchangeTask {
             closed_candles: Vec::new(),
             opening: Vec::new(),
             equity_minute: now().0.div_euclid(MINUTE_MICROS),
+            bots: Bots::new(),
+            bot_hub,
+            bot_runs: Vec::new(),
+            reactions,
         }
+    }
+
+    /// Starts a bot: its strategy warms up on the symbol's recent one-minute candles.
+    pub fn start_bot(&mut self, config: BotConfig, ledger: Ledger, at: UnixMicros) -> Result<BotStatus, StartError> {
+        let (history, last_price) = match self.symbols.get(&config.symbol) {
+            Some(rt) => (rt.recent.iter().copied().collect::<Vec<_>>(), rt.last_price(&self.exchange)),
+            None => (Vec::new(), None),
+        };
+        self.bots.start(&mut self.exchange, config, ledger, &history, last_price, at)
+    }
+
+    /// Stores a bot's books as they are (a bot that could not be restarted).
+    pub fn store_bot_run(&mut self, run: BotRun) {
+        self.bot_runs.push(run);
+    }
+
+    /// Cancels open orders of bots that are not running (after a restart): no order stays in
+    /// a book without its bot.
+    pub fn cancel_orphans(&mut self, at: UnixMicros) -> usize {
+        let orphans: Vec<(AccountId, u64)> = self
+            .exchange
+            .open_orders()
+            .filter(|o| o.tag.bot_id.as_deref().is_some_and(|id| !self.bots.is_running(id)))
+            .map(|o| (o.account, o.seq))
+            .collect();
+        for (account, seq) in &orphans {
+            let _ = self.exchange.cancel(*account, *seq, at);
+        }
+        orphans.len()
     }
 
     pub fn exchange_mut(&mut self) -> &mut Exchange {
@@ -131,7 +177,27 @@ impl ExchangeTask {
         let mut ticker = tokio::time::interval(STEP);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            // The next bar of a running bot closes on time even if no trade comes.
+            let bar_close = self.bots.next_bar_close();
+            let bar_timer = async move {
+                match bar_close {
+                    Some(close) => {
+                        let wait = u64::try_from(close.0 - now().0).unwrap_or(0);
+                        tokio::time::sleep(Duration::from_micros(wait + 200)).await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                _ = bar_timer => {
+                    let at = now();
+                    if self.bots.on_time(&mut self.exchange, at) {
+                        self.flush(at).await;
+                        if let Some(close) = bar_close {
+                            self.reactions.record_bar(now().0 - close.0);
+                        }
+                    }
+                }
                 request = requests.recv() => {
                     let Some(request) = request else { break };
                     if let Some(stop) = self.handle(request) {
@@ -207,14 +273,31 @@ impl ExchangeTask {
                 let _ = reply.send(());
             }
             Request::Halt { symbol, reply } => {
+                let stopped = self.bots.stop_symbol(&mut self.exchange, &symbol, at);
                 let canceled = self.exchange.halt(&symbol, at);
                 if let Some(rt) = self.symbols.get_mut(&symbol) {
                     rt.sim = None;
                 }
                 self.replies.push(Box::new(move || {
-                    let _ = reply.send(canceled);
+                    let _ = reply.send((canceled, stopped));
                 }));
             }
+            Request::StartBot { config, ledger, reply } => match self.start_bot(config, ledger, at) {
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Ok(status) => self.replies.push(Box::new(move || {
+                    let _ = reply.send(Ok(status));
+                })),
+            },
+            Request::StopBot { bot_id, message, reply } => match self.bots.stop(&mut self.exchange, &bot_id, aetherion_bots::BotState::Stopped, message, at) {
+                None => {
+                    let _ = reply.send(None);
+                }
+                Some(status) => self.replies.push(Box::new(move || {
+                    let _ = reply.send(Some(status));
+                })),
+            },
             Request::Stop { reply } => return Some(reply),
         }
         None
@@ -254,10 +337,63 @@ impl ExchangeTask {
         }
     }
 
-    /// Publishes and stores what changed since the last flush, and passes the waiting replies
-    /// to the writer.
+    /// Publishes and stores what changed since the last flush, lets the bots react (their
+    /// orders join the same commit), and passes the waiting replies to the writer.
     async fn flush(&mut self, at: UnixMicros) {
-        let batch = self.exchange.drain();
+        let mut commit = CommitBatch::default();
+        let mut accounts: Vec<String> = Vec::new();
+        let mut first_trade: Option<UnixMicros> = None;
+        for round in 0..MAX_BOT_ROUNDS {
+            let batch = self.exchange.drain();
+            if round > 0 && batch.is_empty() {
+                break;
+            }
+            first_trade = first_trade.or_else(|| batch.trades.iter().map(|t| t.at).min());
+            self.publish(&batch, at);
+            commit.append(self.commit_of(&batch));
+            accounts.extend(batch.accounts().iter().filter_map(|a| self.users.get(a).cloned()));
+            if !self.bots.on_batch(&mut self.exchange, &batch, at) {
+                break;
+            }
+        }
+        if let Some(first) = first_trade
+            && !self.bots.is_empty()
+        {
+            self.reactions.record_trade(now().0 - first.0);
+        }
+        for update in self.bots.take_updates() {
+            if update.durable {
+                commit.bots.push(run_record(&update));
+            }
+            self.bot_hub.publish(update.status);
+        }
+        commit.bots.append(&mut self.bot_runs);
+
+        let minute = at.0.div_euclid(MINUTE_MICROS);
+        if minute != self.equity_minute {
+            self.equity_minute = minute;
+            let accounts: Vec<AccountId> = self.users.keys().copied().collect();
+            for account in accounts {
+                if let Some(point) = self.equity_point(account, at) {
+                    commit.equity.push((self.users[&account].clone(), point));
+                }
+            }
+        }
+        commit.candles.append(&mut self.closed_candles);
+        commit.equity.append(&mut self.opening);
+        let replies = std::mem::take(&mut self.replies);
+        if commit.is_empty() && replies.is_empty() {
+            return;
+        }
+        accounts.sort();
+        accounts.dedup();
+        if self.writer.send(WriterJob { commit, replies, accounts }).await.is_err() {
+            tracing::error!("the storage writer is gone; changes are not stored");
+        }
+    }
+
+    /// Publishes a batch's market data: ticks, candles, books, price statistics.
+    fn publish(&mut self, batch: &Batch, at: UnixMicros) {
         let mut changed_stats: Vec<String> = Vec::new();
         for trade in &batch.trades {
             let Some(rt) = self.symbols.get_mut(&trade.symbol) else { continue };
@@ -287,28 +423,6 @@ impl ExchangeTask {
         changed_stats.dedup();
         for symbol in &changed_stats {
             self.publish_stats(symbol, at);
-        }
-
-        let mut commit = self.commit_of(&batch);
-        let minute = at.0.div_euclid(MINUTE_MICROS);
-        if minute != self.equity_minute {
-            self.equity_minute = minute;
-            let accounts: Vec<AccountId> = self.users.keys().copied().collect();
-            for account in accounts {
-                if let Some(point) = self.equity_point(account, at) {
-                    commit.equity.push((self.users[&account].clone(), point));
-                }
-            }
-        }
-        commit.candles.append(&mut self.closed_candles);
-        commit.equity.append(&mut self.opening);
-        let replies = std::mem::take(&mut self.replies);
-        if commit.is_empty() && replies.is_empty() {
-            return;
-        }
-        let accounts: Vec<String> = batch.accounts().iter().filter_map(|a| self.users.get(a).cloned()).collect();
-        if self.writer.send(WriterJob { commit, replies, accounts }).await.is_err() {
-            tracing::error!("the storage writer is gone; changes are not stored");
         }
     }
 

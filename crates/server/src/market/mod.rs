@@ -1,6 +1,7 @@
 //! The venue at run time: the exchange task, the writer, the registry of symbols, symbol
 //! administration, and the way in for orders.
 
+pub mod bots;
 pub mod convert;
 pub mod engine;
 pub mod snapshot;
@@ -9,6 +10,7 @@ pub mod writer;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use aetherion_bots::{BotConfig, BotStatus, Ledger, StartError};
 use aetherion_exchange::{AccountId, Balance, CancelError, Exchange, MarketSpec, Order, OrderRequest, PlaceError, Position};
 use aetherion_market::candles::{Candle, MINUTE_MICROS, align};
 use aetherion_market::history;
@@ -20,6 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::now;
 use crate::error::ServiceError;
+use bots::{BotHub, ReactionStats, config_of, ledger_of};
 use engine::{ExchangeTask, Outputs, Request, SymbolRuntime, first_trade_seq};
 use snapshot::{BookSnapshot, MarketStats, TradeTick};
 
@@ -68,6 +71,8 @@ pub struct MarketHub {
     accounts: RwLock<HashMap<String, AccountId>>,
     /// The user id of every account whose balances, orders or positions were just stored.
     changed: broadcast::Sender<String>,
+    bot_hub: Arc<BotHub>,
+    reactions: Arc<ReactionStats>,
 }
 
 impl MarketHub {
@@ -88,7 +93,9 @@ impl MarketHub {
         let (writer_tx, writer_rx) = mpsc::channel(1024);
         let (changed, _) = broadcast::channel(1024);
         let writer = tokio::spawn(writer::run(store.clone(), writer_rx, changed.clone()));
-        let mut task = ExchangeTask::new(Exchange::new(store.max_order_seq().await? + 1), users, writer_tx);
+        let bot_hub = Arc::new(BotHub::default());
+        let reactions = Arc::new(ReactionStats::default());
+        let mut task = ExchangeTask::new(Exchange::new(store.max_order_seq().await? + 1), users, writer_tx, bot_hub.clone(), reactions.clone());
 
         let (requests, requests_rx) = mpsc::channel(4096);
         let hub = Arc::new(MarketHub {
@@ -101,6 +108,8 @@ impl MarketHub {
             listed: watch::Sender::new(0),
             accounts: RwLock::new(accounts.clone()),
             changed,
+            bot_hub,
+            reactions,
         });
 
         for record in store.symbols().await? {
@@ -136,6 +145,29 @@ impl MarketHub {
         }
         if restored > 0 {
             tracing::info!(orders = restored, "open orders are back in their books");
+        }
+        // Bots that were running run again, with their stored books and working orders.
+        let mut resumed = 0;
+        for record in store.running_bots().await? {
+            let started = match accounts.get(&record.user_id) {
+                Some(account) => task.start_bot(config_of(&record, *account), ledger_of(&record.run), at).map_err(|e| e.to_string()),
+                None => Err("its owner has no trading account".to_owned()),
+            };
+            match started {
+                Ok(_) => resumed += 1,
+                Err(why) => {
+                    tracing::warn!(bot_id = %record.run.bot_id, %why, "a bot could not restart");
+                    let mut run = record.run.clone();
+                    run.state = aetherion_bots::BotState::Error.as_str().to_owned();
+                    run.message = format!("could not restart: {why}");
+                    run.status_at = at;
+                    task.store_bot_run(run);
+                }
+            }
+        }
+        let orphans = task.cancel_orphans(at);
+        if resumed > 0 || orphans > 0 {
+            tracing::info!(bots = resumed, canceled_orphans = orphans, "bots are running again");
         }
         let task = tokio::spawn(task.run(requests_rx));
         hub.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
@@ -201,6 +233,30 @@ impl MarketHub {
         answer.await.map_err(|_| unavailable())
     }
 
+    /// Starts a bot; answers once its start is stored.
+    pub async fn start_bot(&self, config: BotConfig, ledger: Ledger) -> Result<Result<BotStatus, StartError>, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::StartBot { config, ledger, reply }).await?;
+        answer.await.map_err(|_| unavailable())
+    }
+
+    /// Stops a running bot (canceling its orders); answers once that is stored. `None` when
+    /// it was not running.
+    pub async fn stop_bot(&self, bot_id: &str, message: String) -> Result<Option<BotStatus>, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::StopBot { bot_id: bot_id.to_owned(), message, reply }).await?;
+        answer.await.map_err(|_| unavailable())
+    }
+
+    pub fn bot_hub(&self) -> &BotHub {
+        &self.bot_hub
+    }
+
+    /// How fast bots react (for the bots benchmark).
+    pub fn reactions(&self) -> &ReactionStats {
+        &self.reactions
+    }
+
     /// Lists a symbol: stores it with a week of generated history and starts its market.
     pub async fn add(&self, record: SymbolRecord) -> Result<Arc<SymbolHandle>, ServiceError> {
         let _guard = self.admin.lock().await;
@@ -218,9 +274,9 @@ impl MarketHub {
         Ok(handle)
     }
 
-    /// Halts a symbol: cancels its resting orders, stops its simulated market, keeps its
-    /// history. Returns the number of orders canceled.
-    pub async fn remove(&self, symbol: &str) -> Result<(Arc<SymbolHandle>, u32), ServiceError> {
+    /// Halts a symbol: stops its bots, cancels its resting orders, stops its simulated market,
+    /// keeps its history. Returns the number of orders canceled and of bots stopped.
+    pub async fn remove(&self, symbol: &str) -> Result<(Arc<SymbolHandle>, u32, u32), ServiceError> {
         let _guard = self.admin.lock().await;
         let handle = self.find(symbol)?;
         if handle.record().status == SymbolStatus::Halted {
@@ -229,10 +285,10 @@ impl MarketHub {
         self.store.set_symbol_status(symbol, SymbolStatus::Halted, now()).await?;
         let (reply, answer) = oneshot::channel();
         self.send(Request::Halt { symbol: symbol.to_owned(), reply }).await?;
-        let canceled = answer.await.map_err(|_| unavailable())?;
+        let (canceled, stopped) = answer.await.map_err(|_| unavailable())?;
         handle.record.write().unwrap_or_else(|p| p.into_inner()).status = SymbolStatus::Halted;
-        tracing::info!(symbol, canceled, "symbol halted");
-        Ok((handle, canceled))
+        tracing::info!(symbol, canceled, stopped_bots = stopped, "symbol halted");
+        Ok((handle, canceled, stopped))
     }
 
     /// Stops the exchange (storing open candles) and then the writer.

@@ -1,6 +1,7 @@
 //! The gRPC services: thin adapters from protobuf messages to the server's logic.
 
 pub mod auth;
+pub mod bots;
 pub mod orders;
 pub mod pending;
 pub mod portfolio;

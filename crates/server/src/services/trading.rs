@@ -1,4 +1,4 @@
-//! TradingService: symbols, market data and momentum. Strategy runs arrive with bots.
+//! TradingService: symbols, market data, momentum, and strategy runs (bots, in `bots.rs`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::error::ServiceError;
 use crate::market::engine::MAX_DEPTH;
 use crate::market::snapshot::{BookSnapshot, MarketStats, TradeTick};
 use crate::market::{MarketHub, SymbolHandle};
-use crate::services::pending::Pending;
+use crate::services::bots::BotsApi;
 use crate::services::time::micros_of;
 use crate::state::AppState;
 
@@ -280,11 +280,11 @@ impl pb::trading_service_server::TradingService for TradingApi {
     async fn remove_symbol(&self, request: Request<pb::RemoveSymbolRequest>) -> Result<Response<pb::RemoveSymbolResponse>, Status> {
         require_admin(caller(&request)?)?;
         let symbol = required_symbol(&request.get_ref().symbol)?;
-        let (handle, canceled) = self.hub().remove(symbol).await?;
+        let (handle, canceled, stopped) = self.hub().remove(symbol).await?;
         Ok(Response::new(pb::RemoveSymbolResponse {
             symbol: handle.record().symbol,
             canceled_orders: i32::try_from(canceled).unwrap_or(i32::MAX),
-            stopped_bots: 0,
+            stopped_bots: i32::try_from(stopped).unwrap_or(i32::MAX),
         }))
     }
 
@@ -344,11 +344,15 @@ impl pb::trading_service_server::TradingService for TradingApi {
     }
 
     async fn start_strategy(&self, request: Request<pb::StartStrategyRequest>) -> Result<Response<pb::StrategyRun>, Status> {
-        Pending.start_strategy(request).await
+        let user_id = caller(&request)?.user_id.clone();
+        let run = BotsApi::new(self.state.clone()).start_strategy(&user_id, request.get_ref()).await?;
+        Ok(Response::new(run))
     }
 
     async fn stop_strategy(&self, request: Request<pb::StopStrategyRequest>) -> Result<Response<pb::StrategyRun>, Status> {
-        Pending.stop_strategy(request).await
+        let user_id = caller(&request)?.user_id.clone();
+        let run = BotsApi::new(self.state.clone()).stop_strategy(&user_id, request.get_ref()).await?;
+        Ok(Response::new(run))
     }
 
     async fn get_momentum(&self, request: Request<pb::GetMomentumRequest>) -> Result<Response<pb::GetMomentumResponse>, Status> {

@@ -2,6 +2,7 @@
 //! generated clients (and raw HTTP/1.1 for gRPC-Web).
 
 mod auth;
+mod bots;
 mod harness;
 mod market;
 mod orders;
