@@ -1,5 +1,6 @@
 //! Durability with the real binary: orders acknowledged before a `kill -9` are all there
-//! after a restart, open orders are back in their books, and balances match the fills.
+//! after a restart, open orders are back in their books, balances match the fills, and a
+//! running bot runs again with its books intact.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use aetherion_api::v1 as pb;
 use aetherion_api::v1::auth_service_client::AuthServiceClient;
+use aetherion_api::v1::bot_service_client::BotServiceClient;
 use aetherion_api::v1::order_service_client::OrderServiceClient;
 use aetherion_api::v1::portfolio_service_client::PortfolioServiceClient;
 use aetherion_api::v1::trading_service_client::TradingServiceClient;
@@ -186,5 +188,92 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
     assert_eq!(total(&after, "BTC"), btc);
     assert_eq!(a(&after.fees_paid), fees);
     assert_eq!(total(&after, "USD"), total(&before, "USD"), "the resting orders did not trade across the restart");
+    server.kill();
+}
+
+/// A bot's books from the user's fills of its orders: (cash, position, fills).
+async fn bot_books(orders: &mut OrderServiceClient<Channel>, token: &str, bot_id: &str, capital: &str) -> (Amount, Amount, i64) {
+    let ids: Vec<String> = all_orders(orders, token).await.into_iter().filter(|o| o.bot_id == bot_id).map(|o| o.order_id).collect();
+    let (mut cash, mut position, mut count) = (a(capital), Amount::ZERO, 0);
+    let mut page_token = String::new();
+    loop {
+        let req = pb::GetTradeHistoryRequest { page_size: 100, page_token: page_token.clone(), ..Default::default() };
+        let page = orders.get_trade_history(bearer(token, req)).await.unwrap().into_inner();
+        for t in page.trades.iter().filter(|t| ids.contains(&t.order_id)) {
+            let (price, qty, fee) = (a(&t.price), a(&t.quantity), a(&t.fee));
+            let notional = Amount::from_raw((i128::from(price.raw()) * i128::from(qty.raw()) / i128::from(Amount::SCALE)) as i64);
+            if t.side == pb::Side::Buy as i32 {
+                cash = cash.checked_sub(notional).unwrap().checked_sub(fee).unwrap();
+                position = position.checked_add(qty).unwrap();
+            } else {
+                cash = cash.checked_add(notional).unwrap().checked_sub(fee).unwrap();
+                position = position.checked_sub(qty).unwrap();
+            }
+            count += 1;
+        }
+        if page.next_page_token.is_empty() {
+            return (cash, position, count);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// Follows a bot's status stream until `done` holds.
+async fn wait_for(bots: &mut BotServiceClient<Channel>, token: &str, bot_id: &str, done: impl Fn(&pb::BotStatus) -> bool) -> pb::BotStatus {
+    let req = pb::StreamBotStatusRequest { bot_id: bot_id.into() };
+    let mut stream = bots.stream_bot_status(bearer(token, req)).await.unwrap().into_inner();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.message()).await {
+            Ok(Ok(Some(status))) if done(&status) => return status,
+            Ok(Ok(Some(_))) => continue,
+            other => panic!("the bot did not get there: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_running_bot_runs_again_after_kill_9_with_its_books_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(dir.path(), port);
+    let channel = connect(port).await;
+    let session = AuthServiceClient::new(channel.clone())
+        .register(pb::RegisterRequest { email: "bot@example.com".into(), password: "correct horse".into(), display_name: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = session.access_token;
+    let mut bots = BotServiceClient::new(channel.clone());
+    let create = pb::CreateBotRequest {
+        name: "trend".into(),
+        strategy: "sma_crossover".into(),
+        symbol: "BTC-USD".into(),
+        parameters: [("fast".to_owned(), 2.0), ("slow".to_owned(), 3.0), ("interval_seconds".to_owned(), 1.0)].into_iter().collect(),
+        capital: "10000".into(),
+        risk: None,
+    };
+    let bot = bots.create_bot(bearer(&token, create)).await.unwrap().into_inner();
+    bots.start_bot(bearer(&token, pb::StartBotRequest { bot_id: bot.bot_id.clone() })).await.unwrap();
+    let before = wait_for(&mut bots, &token, &bot.bot_id, |s| s.trade_count >= 2).await;
+
+    server.kill(); // SIGKILL: no shutdown, no flush
+
+    let mut server = start(dir.path(), port);
+    let channel = connect(port).await;
+    let mut bots = BotServiceClient::new(channel.clone());
+    let mut orders = OrderServiceClient::new(channel.clone());
+    let after = bots.get_bot_status(bearer(&token, pb::GetBotStatusRequest { bot_id: bot.bot_id.clone() })).await.unwrap().into_inner();
+    assert_eq!(after.state, pb::BotState::Running as i32, "{after:?}");
+    assert!(after.trade_count >= before.trade_count, "no fill it reported is lost");
+    // Its books are exactly what its stored fills say.
+    let (cash, position, fills) = bot_books(&mut orders, &token, &bot.bot_id, "10000").await;
+    assert_eq!((a(&after.cash), a(&after.position), after.trade_count), (cash, position, fills));
+    // And it trades on.
+    let later = wait_for(&mut bots, &token, &bot.bot_id, |s| s.trade_count > after.trade_count).await;
+    let stopped = bots.stop_bot(bearer(&token, pb::StopBotRequest { bot_id: bot.bot_id.clone() })).await.unwrap().into_inner();
+    assert!(stopped.trade_count >= later.trade_count);
+    let (cash, position, fills) = bot_books(&mut orders, &token, &bot.bot_id, "10000").await;
+    assert_eq!((a(&stopped.cash), a(&stopped.position), stopped.trade_count), (cash, position, fills));
     server.kill();
 }

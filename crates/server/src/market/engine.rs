@@ -361,11 +361,22 @@ impl ExchangeTask {
         {
             self.reactions.record_trade(now().0 - first.0);
         }
+        // Bot statuses are published once the batch is stored: a status a client saw (fills,
+        // books) is never lost to a crash.
+        let mut statuses = Vec::new();
         for update in self.bots.take_updates() {
             if update.durable {
                 commit.bots.push(run_record(&update));
             }
-            self.bot_hub.publish(update.status);
+            statuses.push(update.status);
+        }
+        if !statuses.is_empty() {
+            let hub = self.bot_hub.clone();
+            self.replies.push(Box::new(move || {
+                for status in statuses {
+                    hub.publish(status);
+                }
+            }));
         }
         commit.bots.append(&mut self.bot_runs);
 

@@ -154,7 +154,11 @@ impl MarketHub {
                 None => Err("its owner has no trading account".to_owned()),
             };
             match started {
-                Ok(_) => resumed += 1,
+                // Its books are the stored ones: the status can be shown before the task runs.
+                Ok(status) => {
+                    hub.bot_hub.publish(status);
+                    resumed += 1;
+                }
                 Err(why) => {
                     tracing::warn!(bot_id = %record.run.bot_id, %why, "a bot could not restart");
                     let mut run = record.run.clone();

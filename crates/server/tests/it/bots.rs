@@ -336,7 +336,7 @@ async fn running_bots_run_again_after_a_restart_with_their_books() {
         name: "maker".into(),
         strategy: "market_maker".into(),
         symbol: "BTC-USD".into(),
-        parameters: HashMap::from([("spread_pct".to_owned(), 0.05), ("lots".to_owned(), 100.0), ("max_inventory".to_owned(), 1000.0), ("interval_seconds".to_owned(), 1.0)]),
+        parameters: HashMap::from([("spread_pct".to_owned(), 2.0), ("lots".to_owned(), 100.0), ("max_inventory".to_owned(), 1000.0), ("interval_seconds".to_owned(), 1.0)]),
         capital: "20000".into(),
         risk: None,
     };
@@ -361,6 +361,8 @@ async fn running_bots_run_again_after_a_restart_with_their_books() {
         },
         bots: BotServiceClient::new(channel),
     };
+    // The maker's quotes rest 1% from the price: they were restored into the book and are
+    // the bot's own again.
     let running = u.status(&maker.bot_id).await.unwrap();
     assert_eq!(running.state, pb::BotState::Running as i32);
     assert!(running.open_order_count >= 1, "its working orders are its own again: {running:?}");
