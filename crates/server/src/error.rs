@@ -1,5 +1,7 @@
 //! One error type for every service, mapped once to gRPC status codes (Google AIP-193).
 
+use std::borrow::Cow;
+
 use aetherion_store::StoreError;
 use tonic::{Code, Status};
 
@@ -7,7 +9,8 @@ use tonic::{Code, Status};
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{field}: {message}")]
-    InvalidArgument { field: &'static str, message: String },
+    /// `field` is a request field's name, or a path such as `positions[2].quantity`.
+    InvalidArgument { field: Cow<'static, str>, message: String },
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
@@ -26,8 +29,8 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        ServiceError::InvalidArgument { field, message: message.into() }
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        ServiceError::InvalidArgument { field: field.into(), message: message.into() }
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {

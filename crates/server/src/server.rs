@@ -25,9 +25,9 @@ use crate::config::Config;
 use crate::services::auth::AuthApi;
 use crate::services::bots::BotsApi;
 use crate::market::{MarketConfig, MarketHub};
-use crate::services::pending::Pending;
 use crate::services::orders::OrdersApi;
 use crate::services::portfolio::PortfolioApi;
+use crate::services::risk::RiskApi;
 use crate::services::trading::TradingApi;
 use crate::state::AppState;
 
@@ -99,7 +99,7 @@ impl Server {
             .add_service(OrderServiceServer::with_interceptor(OrdersApi::new(self.state.clone()), auth.clone()))
             .add_service(PortfolioServiceServer::with_interceptor(PortfolioApi::new(self.state.clone()), auth.clone()))
             .add_service(BotServiceServer::with_interceptor(BotsApi::new(self.state.clone()), auth.clone()))
-            .add_service(RiskServiceServer::with_interceptor(Pending, auth))
+            .add_service(RiskServiceServer::with_interceptor(RiskApi::new(self.state.clone()), auth))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);

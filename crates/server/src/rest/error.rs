@@ -50,7 +50,7 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let (status, code, field) = match &e {
-            ServiceError::InvalidArgument { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_argument", Some((*field).to_owned())),
+            ServiceError::InvalidArgument { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_argument", Some(field.to_string())),
             ServiceError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", None),
             ServiceError::PermissionDenied(_) => (StatusCode::FORBIDDEN, "permission_denied", None),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),

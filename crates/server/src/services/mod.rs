@@ -3,7 +3,7 @@
 pub mod auth;
 pub mod bots;
 pub mod orders;
-pub mod pending;
 pub mod portfolio;
+pub mod risk;
 pub mod time;
 pub mod trading;

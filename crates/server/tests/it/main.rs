@@ -7,5 +7,6 @@ mod harness;
 mod market;
 mod orders;
 mod rest;
+mod risk;
 mod storage;
 mod transport;
