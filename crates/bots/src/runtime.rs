@@ -407,7 +407,7 @@ impl LiveBot {
                         return Err(Halt(BotState::Error, format!("the strategy asked for an order at price {price}")));
                     }
                     let t = (price / f(grid.tick_size)).round();
-                    Ok((t >= 1.0 && t < 1e15).then_some(Ticks(t as i64)))
+                    Ok((1.0..1e15).contains(&t).then_some(Ticks(t as i64)))
                 };
                 let order_type = match request.kind {
                     OrderKind::Market => OrderType::Market,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use aetherion_api::v1 as pb;
 use aetherion_api::v1::auth_service_client::AuthServiceClient;
+use aetherion_api::v1::bot_service_client::BotServiceClient;
 use aetherion_api::v1::order_service_client::OrderServiceClient;
 use aetherion_api::v1::portfolio_service_client::PortfolioServiceClient;
 use aetherion_api::v1::trading_service_client::TradingServiceClient;
@@ -167,6 +168,75 @@ enum ClientCommand {
     },
     /// Show your balances, positions and PnL (GetPortfolio).
     Portfolio,
+    /// Trading bots (BotService).
+    Bot {
+        #[command(subcommand)]
+        command: BotCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BotCommand {
+    /// Create a bot (CreateBot); it trades once started.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A built-in strategy, e.g. sma_crossover (`aetherion strategies` lists them).
+        #[arg(long)]
+        strategy: String,
+        #[arg(long)]
+        symbol: String,
+        /// Quote-asset amount the bot trades with.
+        #[arg(long)]
+        capital: String,
+        /// A strategy parameter, NAME=VALUE; repeat. interval_seconds sets the bar interval.
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, f64)>,
+        /// Largest position, in the base asset.
+        #[arg(long, default_value = "")]
+        max_position: String,
+        #[arg(long, default_value_t = 0.0)]
+        stop_loss_percent: f64,
+        #[arg(long, default_value_t = 0.0)]
+        take_profit_percent: f64,
+        /// Stop the bot when equity falls this many percent below its peak.
+        #[arg(long, default_value_t = 0.0)]
+        max_drawdown_percent: f64,
+    },
+    /// List your bots (ListBots).
+    List,
+    /// Start a bot (StartBot).
+    Start {
+        #[arg(long)]
+        id: String,
+    },
+    /// Stop a bot; its open orders are canceled (StopBot).
+    Stop {
+        #[arg(long)]
+        id: String,
+    },
+    /// Show a bot's status (GetBotStatus), or follow it (StreamBotStatus).
+    Status {
+        #[arg(long)]
+        id: String,
+        /// Print every change, one JSON line each.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: stop after this many statuses (0 = never).
+        #[arg(long, default_value_t = 0)]
+        count: u64,
+    },
+    /// Delete a stopped bot (DeleteBot).
+    Delete {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+fn parse_param(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("{text:?}: use NAME=VALUE"))?;
+    let value = value.trim().parse::<f64>().map_err(|e| format!("{text:?}: {e}"))?;
+    Ok((name.trim().to_owned(), value))
 }
 
 pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
@@ -350,6 +420,51 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 "realized_pnl": p.realized_pnl, "unrealized_pnl": p.unrealized_pnl, "fees_paid": p.fees_paid,
                 "balances": balances, "positions": positions}))?
         }
+        ClientCommand::Bot { command } => {
+            let mut bots = BotServiceClient::new(channel.clone());
+            let t = token.as_deref();
+            match command {
+                BotCommand::Create { name, strategy, symbol, capital, params, max_position, stop_loss_percent, take_profit_percent, max_drawdown_percent } => {
+                    let risk = pb::RiskLimits { max_position, stop_loss_percent, take_profit_percent, max_drawdown_percent };
+                    let req = pb::CreateBotRequest { name, strategy, symbol, parameters: params.into_iter().collect(), capital, risk: Some(risk) };
+                    let bot = bots.create_bot(request_with_token(t, req)?).await.map_err(status_error)?.into_inner();
+                    serde_json::to_string_pretty(&bot_json(&bot))?
+                }
+                BotCommand::List => {
+                    let resp = bots.list_bots(request_with_token(t, pb::ListBotsRequest {})?).await.map_err(status_error)?.into_inner();
+                    serde_json::to_string_pretty(&resp.bots.iter().map(bot_json).collect::<Vec<_>>())?
+                }
+                BotCommand::Start { id } => {
+                    let s = bots.start_bot(request_with_token(t, pb::StartBotRequest { bot_id: id })?).await.map_err(status_error)?.into_inner();
+                    serde_json::to_string_pretty(&bot_status_json(&s))?
+                }
+                BotCommand::Stop { id } => {
+                    let s = bots.stop_bot(request_with_token(t, pb::StopBotRequest { bot_id: id })?).await.map_err(status_error)?.into_inner();
+                    serde_json::to_string_pretty(&bot_status_json(&s))?
+                }
+                BotCommand::Status { id, watch: false, .. } => {
+                    let s = bots.get_bot_status(request_with_token(t, pb::GetBotStatusRequest { bot_id: id })?).await.map_err(status_error)?.into_inner();
+                    serde_json::to_string_pretty(&bot_status_json(&s))?
+                }
+                BotCommand::Status { id, watch: true, count } => {
+                    let req = request_with_token(t, pb::StreamBotStatusRequest { bot_id: id })?;
+                    let mut stream = bots.stream_bot_status(req).await.map_err(status_error)?.into_inner();
+                    let mut seen = 0;
+                    while let Some(status) = stream.message().await.map_err(status_error)? {
+                        println!("{}", bot_status_json(&status));
+                        seen += 1;
+                        if seen == count {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+                BotCommand::Delete { id } => {
+                    let resp = bots.delete_bot(request_with_token(t, pb::DeleteBotRequest { bot_id: id })?).await.map_err(status_error)?.into_inner();
+                    json!({"deleted": resp.bot_id}).to_string()
+                }
+            }
+        }
         ClientCommand::RemoveSymbol { symbol } => {
             let resp = trading.remove_symbol(request_with_token(token.as_deref(), pb::RemoveSymbolRequest { symbol })?).await.map_err(status_error)?;
             let r = resp.into_inner();
@@ -461,4 +576,27 @@ fn order_json(o: &pb::Order) -> Value {
         "reject_reason": o.reject_reason,
         "created_at": o.created_at.as_ref().map(ToString::to_string),
     })
+}
+
+fn bot_state(state: i32) -> &'static str {
+    pb::BotState::try_from(state).map(|s| s.as_str_name()).unwrap_or("?")
+}
+
+fn bot_json(b: &pb::Bot) -> Value {
+    let parameters: serde_json::Map<String, Value> = b.parameters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let risk = b.risk.as_ref().map(|r| {
+        json!({"max_position": r.max_position, "stop_loss_percent": r.stop_loss_percent,
+               "take_profit_percent": r.take_profit_percent, "max_drawdown_percent": r.max_drawdown_percent})
+    });
+    json!({"bot_id": b.bot_id, "name": b.name, "strategy": b.strategy, "symbol": b.symbol, "parameters": parameters,
+           "capital": b.capital, "risk": risk, "state": bot_state(b.state),
+           "created_at": b.created_at.as_ref().map(ToString::to_string), "updated_at": b.updated_at.as_ref().map(ToString::to_string)})
+}
+
+fn bot_status_json(s: &pb::BotStatus) -> Value {
+    json!({"bot_id": s.bot_id, "state": bot_state(s.state), "position": s.position, "average_entry_price": s.average_entry_price,
+           "cash": s.cash, "equity": s.equity, "realized_pnl": s.realized_pnl, "unrealized_pnl": s.unrealized_pnl,
+           "trade_count": s.trade_count, "open_order_count": s.open_order_count, "last_signal": s.last_signal,
+           "message": s.message, "started_at": s.started_at.as_ref().map(ToString::to_string),
+           "updated_at": s.updated_at.as_ref().map(ToString::to_string)})
 }

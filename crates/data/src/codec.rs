@@ -19,7 +19,7 @@ pub fn encode_bars(bars: &[Bar]) -> Vec<u8> {
 
 /// The bars of [`encode_bars`]; `None` if the length is not a whole number of bars.
 pub fn decode_bars(bytes: &[u8]) -> Option<Vec<Bar>> {
-    if bytes.len() % BAR_BYTES != 0 {
+    if !bytes.len().is_multiple_of(BAR_BYTES) {
         return None;
     }
     let word = |c: &[u8], i: usize| -> [u8; 8] { c[i * 8..i * 8 + 8].try_into().expect("eight bytes") };

@@ -12,6 +12,9 @@ use aetherion_model::{Amount, UnixMicros};
 
 use crate::candles::{Candle, MINUTE_MICROS};
 
+/// Reads one metric of a row.
+type Column = fn(&MomentumMetric) -> f64;
+
 const MINUTES_PER_YEAR: f64 = 525_600.0;
 
 /// What momentum is computed from, per symbol.
@@ -54,7 +57,7 @@ pub fn compute(inputs: &[MomentumInput<'_>], now: UnixMicros) -> Vec<MomentumMet
             }
         })
         .collect();
-    let columns: [(fn(&MomentumMetric) -> f64, f64); 4] = [
+    let columns: [(Column, f64); 4] = [
         (|m| m.change_1m_percent, 0.1),
         (|m| m.change_5m_percent, 0.2),
         (|m| m.change_1h_percent, 0.3),

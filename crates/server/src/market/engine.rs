@@ -193,9 +193,9 @@ impl ExchangeTask {
                     let at = now();
                     if self.bots.on_time(&mut self.exchange, at) {
                         self.flush(at).await;
-                        if let Some(close) = bar_close {
-                            self.reactions.record_bar(now().0 - close.0);
-                        }
+                    }
+                    if let Some(close) = bar_close {
+                        self.reactions.record_bar(now().0 - close.0);
                     }
                 }
                 request = requests.recv() => {

@@ -32,7 +32,7 @@ fn line(values: &[(usize, f64)], n: usize, color: &str) -> (String, f64, f64) {
 
 fn thin(n: usize) -> impl Iterator<Item = usize> {
     let step = n.div_ceil(MAX_POINTS).max(1);
-    (0..n).step_by(step).chain((n > 0 && (n - 1) % step != 0).then_some(n - 1))
+    (0..n).step_by(step).chain((n > 0 && !(n - 1).is_multiple_of(step)).then_some(n - 1))
 }
 
 fn y_of(v: f64, lo: f64, hi: f64) -> f64 {

@@ -30,6 +30,16 @@ pub struct BotsApi {
     state: Arc<AppState>,
 }
 
+/// A CreateBot or StartStrategy request's fields.
+pub struct NewBot<'a> {
+    pub name: &'a str,
+    pub strategy: &'a str,
+    pub symbol: &'a str,
+    pub params: &'a std::collections::HashMap<String, f64>,
+    pub capital: &'a str,
+    pub risk: Option<&'a pb::RiskLimits>,
+}
+
 /// A bot's settings from a request, checked.
 struct Settings {
     params: BTreeMap<String, f64>,
@@ -52,17 +62,8 @@ impl BotsApi {
     }
 
     /// Creates a bot (`kind` "bot") or a strategy run ("run").
-    pub async fn create(
-        &self,
-        user_id: &str,
-        kind: &str,
-        name: &str,
-        strategy: &str,
-        symbol: &str,
-        params: &std::collections::HashMap<String, f64>,
-        capital: &str,
-        risk: Option<&pb::RiskLimits>,
-    ) -> Result<BotRecord, ServiceError> {
+    pub async fn create(&self, user_id: &str, kind: &str, new: NewBot<'_>) -> Result<BotRecord, ServiceError> {
+        let NewBot { name, strategy, symbol, params, capital, risk } = new;
         let name = check_name(name)?;
         let strategy = strategy.trim();
         if strategy.is_empty() {
@@ -256,7 +257,8 @@ impl BotsApi {
     /// TradingService.StartStrategy: a run is a bot with a generated name, started at once.
     pub async fn start_strategy(&self, user_id: &str, req: &pb::StartStrategyRequest) -> Result<pb::StrategyRun, ServiceError> {
         let name = format!("{} {} {}", req.strategy.trim(), req.symbol.trim(), uuid::Uuid::now_v7().simple());
-        let record = self.create(user_id, "run", &name, &req.strategy, &req.symbol, &req.parameters, &req.capital, req.risk.as_ref()).await?;
+        let new = NewBot { name: &name, strategy: &req.strategy, symbol: &req.symbol, params: &req.parameters, capital: &req.capital, risk: req.risk.as_ref() };
+        let record = self.create(user_id, "run", new).await?;
         match self.start(user_id, &record).await {
             Ok(status) => Ok(run_message(&record, &status)),
             Err(e) => {
@@ -284,7 +286,8 @@ impl pb::bot_service_server::BotService for BotsApi {
     async fn create_bot(&self, request: Request<pb::CreateBotRequest>) -> Result<Response<pb::Bot>, Status> {
         let user_id = caller(&request)?.user_id.clone();
         let r = request.get_ref();
-        let record = self.create(&user_id, "bot", &r.name, &r.strategy, &r.symbol, &r.parameters, &r.capital, r.risk.as_ref()).await?;
+        let new = NewBot { name: &r.name, strategy: &r.strategy, symbol: &r.symbol, params: &r.parameters, capital: &r.capital, risk: r.risk.as_ref() };
+        let record = self.create(&user_id, "bot", new).await?;
         Ok(Response::new(bot_message(&record, BotState::Created)))
     }
 

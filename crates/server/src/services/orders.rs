@@ -21,11 +21,14 @@ const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
 const MAX_CLIENT_ORDER_ID: usize = 64;
 
+/// Held while a request with a client_order_id is in flight.
+type InFlight = Arc<tokio::sync::Mutex<()>>;
+
 pub struct OrdersApi {
     state: Arc<AppState>,
     /// One lock per (user, client_order_id) in flight, so that a retry racing its original
     /// waits for it and then finds it.
-    in_flight: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Mutex<HashMap<(String, String), InFlight>>,
 }
 
 /// A CreateOrder request, checked.
