@@ -7,6 +7,7 @@ use aetherion_api::v1::auth_service_client::AuthServiceClient;
 use aetherion_api::v1::bot_service_client::BotServiceClient;
 use aetherion_api::v1::order_service_client::OrderServiceClient;
 use aetherion_api::v1::portfolio_service_client::PortfolioServiceClient;
+use aetherion_api::v1::risk_service_client::RiskServiceClient;
 use aetherion_api::v1::trading_service_client::TradingServiceClient;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -168,6 +169,25 @@ enum ClientCommand {
     },
     /// Show your balances, positions and PnL (GetPortfolio).
     Portfolio,
+    /// Value at risk and expected shortfall (CalculateVaR).
+    Var {
+        /// historical, parametric or monte-carlo.
+        #[arg(long, default_value = "parametric")]
+        method: String,
+        #[arg(long, default_value_t = 0.99)]
+        confidence: f64,
+        #[arg(long, default_value_t = 1)]
+        horizon_days: i32,
+        /// A holding, SYMBOL=QUANTITY; repeat. None = your portfolio.
+        #[arg(long = "position")]
+        positions: Vec<String>,
+        /// Days of hourly returns (0 = 30).
+        #[arg(long, default_value_t = 0)]
+        lookback_days: i32,
+        /// Monte Carlo paths (0 = 10,000).
+        #[arg(long, default_value_t = 0)]
+        simulations: i32,
+    },
     /// Trading bots (BotService).
     Bot {
         #[command(subcommand)]
@@ -419,6 +439,28 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&json!({"quote_asset": p.quote_asset, "cash": p.cash, "equity": p.equity,
                 "realized_pnl": p.realized_pnl, "unrealized_pnl": p.unrealized_pnl, "fees_paid": p.fees_paid,
                 "balances": balances, "positions": positions}))?
+        }
+        ClientCommand::Var { method, confidence, horizon_days, positions, lookback_days, simulations } => {
+            let method = match method.to_lowercase().as_str() {
+                "historical" => pb::VaRMethod::VarMethodHistorical,
+                "parametric" => pb::VaRMethod::VarMethodParametric,
+                "monte-carlo" | "monte_carlo" | "montecarlo" => pb::VaRMethod::VarMethodMonteCarlo,
+                other => bail!("--method {other:?}: use historical, parametric or monte-carlo"),
+            } as i32;
+            let positions = positions
+                .iter()
+                .map(|p| {
+                    let (symbol, quantity) = p.split_once('=').with_context(|| format!("--position {p:?}: use SYMBOL=QUANTITY"))?;
+                    Ok(pb::PositionInput { symbol: symbol.trim().to_owned(), quantity: quantity.trim().to_owned() })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let req = pb::CalculateVaRRequest { confidence_level: confidence, horizon_days, method, positions, lookback_days, simulations, seed: 0 };
+            let r = RiskServiceClient::new(channel.clone()).calculate_va_r(request_with_token(token.as_deref(), req)?).await.map_err(status_error)?.into_inner();
+            let contributions: Vec<Value> = r.contributions.iter().map(|c| json!({"symbol": c.symbol, "value_at_risk": c.value_at_risk})).collect();
+            serde_json::to_string_pretty(&json!({"method": pb::VaRMethod::try_from(r.method).map(|m| m.as_str_name()).unwrap_or("?"),
+                "confidence_level": r.confidence_level, "horizon_days": r.horizon_days, "value_at_risk": r.value_at_risk,
+                "value_at_risk_percent": r.value_at_risk_percent, "expected_shortfall": r.expected_shortfall,
+                "portfolio_value": r.portfolio_value, "observations": r.observations, "contributions": contributions}))?
         }
         ClientCommand::Bot { command } => {
             let mut bots = BotServiceClient::new(channel.clone());
