@@ -267,11 +267,7 @@ impl Bots {
                 Err(halt) => halts.push((bot.config.bot_id.clone(), halt)),
             }
         }
-        for (id, Halt(state, why)) in halts {
-            acted = true;
-            self.stop(exchange, &id, state, why, now);
-        }
-        acted
+        self.halt_all(exchange, halts, now) || acted
     }
 
     /// Closes the bars whose interval has ended by `now` and runs the strategies on them.
@@ -286,11 +282,16 @@ impl Bots {
                 Err(halt) => halts.push((bot.config.bot_id.clone(), halt)),
             }
         }
+        self.halt_all(exchange, halts, now) || acted
+    }
+
+    /// Stops the bots that must end; returns whether there were any (their orders canceled).
+    fn halt_all(&mut self, exchange: &mut Exchange, halts: Vec<(String, Halt)>, now: UnixMicros) -> bool {
+        let any = !halts.is_empty();
         for (id, Halt(state, why)) in halts {
-            acted = true;
             self.stop(exchange, &id, state, why, now);
         }
-        acted
+        any
     }
 
     /// The earliest time a bar in progress closes.

@@ -87,7 +87,7 @@ impl Store {
     pub async fn insert_bot(&self, b: &BotRecord) -> Result<(), StoreError> {
         let sql = format!("INSERT INTO bots ({COLUMNS}) VALUES {}", crate::symbols::value_rows(1, 24));
         let r = &b.run;
-        let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&r.bot_id)
             .bind(&b.user_id)
             .bind(&b.name)
@@ -96,20 +96,8 @@ impl Store {
             .bind(&b.symbol)
             .bind(&b.parameters)
             .bind(b.capital.raw())
-            .bind(&b.risk)
-            .bind(&r.state)
-            .bind(&r.message)
-            .bind(r.started_at.map(|t| t.0))
-            .bind(r.cash.raw())
-            .bind(r.position.raw())
-            .bind(r.cost.raw())
-            .bind(r.realized_pnl.raw())
-            .bind(r.fees.raw())
-            .bind(r.trade_count as i64)
-            .bind(r.peak_equity.raw())
-            .bind(&r.last_signal)
-            .bind(r.orders_sent as i64)
-            .bind(r.status_at.0)
+            .bind(&b.risk);
+        let result = bind_run(query, r)
             .bind(b.created_at.0)
             .bind(b.updated_at.0)
             .execute(&self.pool)
@@ -181,11 +169,21 @@ impl Store {
 /// Stores run books inside a commit's transaction. `updated_at` moves only with the state.
 pub(crate) async fn store_runs(tx: &mut sqlx::Transaction<'_, sqlx::Any>, runs: &[BotRun]) -> Result<(), StoreError> {
     for r in runs {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE bots SET updated_at = CASE WHEN state = $1 THEN updated_at ELSE $13 END, state = $1, message = $2, \
              started_at = $3, cash = $4, position = $5, cost = $6, realized_pnl = $7, fees = $8, trade_count = $9, \
              peak_equity = $10, last_signal = $11, orders_sent = $12, status_at = $13 WHERE bot_id = $14",
-        )
+        );
+        bind_run(query, r).bind(&r.bot_id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds a run's books in the order both statements list them (state .. status_at).
+fn bind_run<'q>(query: AnyQuery<'q>, r: &'q BotRun) -> AnyQuery<'q> {
+    query
         .bind(&r.state)
         .bind(&r.message)
         .bind(r.started_at.map(|t| t.0))
@@ -199,9 +197,4 @@ pub(crate) async fn store_runs(tx: &mut sqlx::Transaction<'_, sqlx::Any>, runs: 
         .bind(&r.last_signal)
         .bind(r.orders_sent as i64)
         .bind(r.status_at.0)
-        .bind(&r.bot_id)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }

@@ -168,12 +168,16 @@ pub fn ledger_of(run: &BotRun) -> Ledger {
 
 /// A runtime update as stored.
 pub fn run_record(update: &BotUpdate) -> BotRun {
-    let (s, l) = (&update.status, &update.ledger);
+    let s = &update.status;
+    run_of(&s.bot_id, s.state, s.message.clone(), s.started_at, &update.ledger, s.updated_at)
+}
+
+fn run_of(bot_id: &str, state: BotState, message: String, started_at: Option<UnixMicros>, l: &Ledger, at: UnixMicros) -> BotRun {
     BotRun {
-        bot_id: s.bot_id.clone(),
-        state: s.state.as_str().to_owned(),
-        message: s.message.clone(),
-        started_at: s.started_at,
+        bot_id: bot_id.to_owned(),
+        state: state.as_str().to_owned(),
+        message,
+        started_at,
         cash: l.cash,
         position: l.position,
         cost: l.cost,
@@ -183,7 +187,7 @@ pub fn run_record(update: &BotUpdate) -> BotRun {
         peak_equity: l.peak_equity,
         last_signal: l.last_signal.as_str().to_owned(),
         orders_sent: l.orders_sent,
-        status_at: s.updated_at,
+        status_at: at,
     }
 }
 
@@ -210,20 +214,5 @@ pub fn stored_status(run: &BotRun, price: Option<Amount>) -> BotStatus {
 
 /// A fresh run's books: the capital, nothing else.
 pub fn fresh_run(bot_id: &str, state: BotState, capital: Amount, at: UnixMicros) -> BotRun {
-    BotRun {
-        bot_id: bot_id.to_owned(),
-        state: state.as_str().to_owned(),
-        message: String::new(),
-        started_at: None,
-        cash: capital,
-        position: Amount::ZERO,
-        cost: Amount::ZERO,
-        realized_pnl: Amount::ZERO,
-        fees: Amount::ZERO,
-        trade_count: 0,
-        peak_equity: capital,
-        last_signal: String::new(),
-        orders_sent: 0,
-        status_at: at,
-    }
+    run_of(bot_id, state, String::new(), None, &Ledger::new(capital, at), at)
 }

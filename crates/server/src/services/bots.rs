@@ -321,17 +321,13 @@ impl pb::bot_service_server::BotService for BotsApi {
                 p
             }
         };
-        let mut fields = Vec::new();
+        const FIELDS: [&str; 4] = ["name", "parameters", "capital", "risk"];
+        let mut fields: Vec<&str> = Vec::new();
         for path in &paths {
-            match path.as_str() {
-                "*" => fields.extend(["name", "parameters", "capital", "risk"]),
-                "name" | "parameters" | "capital" | "risk" => fields.push(match path.as_str() {
-                    "name" => "name",
-                    "parameters" => "parameters",
-                    "capital" => "capital",
-                    _ => "risk",
-                }),
-                other => return Err(ServiceError::invalid("update_mask", format!("unknown path {other:?}; use name, parameters, capital, risk or *")).into()),
+            match FIELDS.iter().find(|f| **f == path.as_str()) {
+                Some(field) => fields.push(field),
+                None if path == "*" => fields.extend(FIELDS),
+                None => return Err(ServiceError::invalid("update_mask", format!("unknown path {path:?}; use name, parameters, capital, risk or *")).into()),
             }
         }
         for field in fields {
