@@ -314,23 +314,24 @@ fn notional(fill: &UserFill) -> Amount {
 #[test]
 fn market_buy_capacity_is_the_most_a_budget_buys_including_the_taker_fee() {
     let mut ex = exchange();
-    // Asks: 2 lots at 100.00 (Bob), 3 lots at 101.00 (Bob), 1 lot at 100.50 (Alice's own).
-    ex.place(req(BOB, Side::Sell, limit(10_000), 2), T).unwrap();
-    ex.place(req(BOB, Side::Sell, limit(10_100), 3), T).unwrap();
-    ex.place(req(ALICE, Side::Sell, limit(10_050), 1), T).unwrap();
+    // Asks: 20 lots at 100.00 (Bob), 30 lots at 101.00 (Bob), 10 lots at 100.50 (Alice's own).
+    ex.place(req(BOB, Side::Sell, limit(10_000), 20), T).unwrap();
+    ex.place(req(BOB, Side::Sell, limit(10_100), 30), T).unwrap();
+    ex.place(req(ALICE, Side::Sell, limit(10_050), 10), T).unwrap();
     // One lot at 100.00 costs 0.1 + 0.0002 fee.
     assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", a("0.1002")), Lots(1));
     assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", a("0.10019999")), Lots(0));
-    // Two lots at 100 (0.2) and then 101.00 lots; Alice's own ask is skipped.
-    let two_and_one = a("0.301").checked_add(fee(a("0.301"))).unwrap();
-    assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", two_and_one), Lots(3));
-    assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", a("1000")), Lots(5), "no more than the book has");
-    assert_eq!(ex.market_buy_capacity(BOB, "BTC-USD", a("1000")), Lots(1), "Bob's own asks are skipped, Alice's is not");
+    // 20 lots at 100.00 (2.00) and then 10 at 101.00 (1.01); Alice's own ask is skipped.
+    let budget = a("3.01").checked_add(fee(a("3.01"))).unwrap();
+    assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", budget), Lots(30));
+    assert_eq!(ex.market_buy_capacity(ALICE, "BTC-USD", a("1000")), Lots(50), "no more than the book has");
+    assert_eq!(ex.market_buy_capacity(BOB, "BTC-USD", a("1000")), Lots(10), "Bob's own asks are skipped, Alice's is not");
     assert_eq!(ex.market_buy_capacity(ALICE, "ETH-USD", a("1000")), Lots(0));
 
-    // What the capacity says is affordable is accepted with exactly that budget free.
-    ex.restore_balance(ALICE, "USD", Balance { free: two_and_one, reserved: Amount::ZERO });
-    ex.place(req(ALICE, Side::Buy, OrderType::Market, 3), T).unwrap();
+    // What the capacity says is affordable is accepted with exactly that budget free, and
+    // spends all of it (self-trade prevention cancels Alice's own ask on the way).
+    ex.restore_balance(ALICE, "USD", Balance { free: budget, reserved: Amount::ZERO });
+    ex.place(req(ALICE, Side::Buy, OrderType::Market, 30), T).unwrap();
     assert_eq!(ex.balance(ALICE, "USD").total(), Amount::ZERO);
 }
 
