@@ -247,6 +247,7 @@ impl Bots {
         let mut halts = Vec::new();
         for bot in self.bots.values_mut() {
             let Some(trades) = trades.get(bot.config.symbol.as_str()) else { continue };
+            let price_before = bot.last_price;
             let mut outcome = Ok(false);
             for t in trades {
                 if let Some(bar) = bot.bars.on_trade(t.at, t.price, t.quantity) {
@@ -261,7 +262,11 @@ impl Bots {
                 bot.last_price = Some(t.price);
             }
             let outcome = outcome.and_then(|a| Ok(bot.check_risk(exchange, now)? || a));
-            bot.touch(Change::Status, now);
+            // A new price changes the status (equity, unrealized PnL) only of a bot that holds
+            // something; a flat bot's status stays as it was.
+            if bot.last_price != price_before && !bot.ledger.position.is_zero() {
+                bot.touch(Change::Status, now);
+            }
             match outcome {
                 Ok(a) => acted |= a,
                 Err(halt) => halts.push((bot.config.bot_id.clone(), halt)),
@@ -386,12 +391,16 @@ impl LiveBot {
         // The signal is what the bar led to: orders of one side (spot: a sell needs something
         // to sell), or nothing new.
         let (buys, sells) = std::mem::take(&mut self.placed);
-        self.ledger.last_signal = match (buys, sells || self.ledger.position < position) {
+        let signal = match (buys, sells || self.ledger.position < position) {
             (true, false) => Signal::Buy,
             (false, true) => Signal::Sell,
             _ => Signal::Hold,
         };
-        self.touch(Change::Durable, now);
+        // Stored when it changes (orders placed are stored anyway): most bars repeat "hold".
+        if signal != self.ledger.last_signal {
+            self.ledger.last_signal = signal;
+            self.touch(Change::Durable, now);
+        }
         Ok(acted)
     }
 
