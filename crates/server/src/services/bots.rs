@@ -356,8 +356,10 @@ impl pb::bot_service_server::BotService for BotsApi {
         let user_id = caller(&request)?.user_id.clone();
         let record = self.record(&user_id, &request.get_ref().bot_id).await?;
         let bot_id = record.run.bot_id.clone();
-        if self.state_of(&record) == BotState::Running || !self.state.store.delete_bot(&user_id, &bot_id).await.map_err(ServiceError::from)? {
-            return Err(ServiceError::FailedPrecondition("the bot is running: stop it first".into()).into());
+        // A running bot is stopped first (its orders canceled, the stop stored).
+        self.stop(&record).await?;
+        if !self.state.store.delete_bot(&user_id, &bot_id).await.map_err(ServiceError::from)? {
+            return Err(ServiceError::FailedPrecondition("the bot was started again while being deleted".into()).into());
         }
         self.state.market.bot_hub().remove(&bot_id);
         Ok(Response::new(pb::DeleteBotResponse { bot_id }))

@@ -192,8 +192,6 @@ async fn a_bot_is_created_started_trades_by_its_fills_stopped_and_deleted() {
     assert_eq!((started.state, started.cash.as_str(), started.position.as_str()), (pb::BotState::Running as i32, "10000", "0"));
     assert_eq!(u.start(&id).await.unwrap_err().code(), Code::FailedPrecondition);
     assert_eq!(u.bots.update_bot(bearer(u.token(), update(&["capital"], "5"))).await.unwrap_err().code(), Code::FailedPrecondition);
-    let e = u.bots.delete_bot(bearer(u.token(), pb::DeleteBotRequest { bot_id: id.clone() })).await.unwrap_err();
-    assert_eq!(e.code(), Code::FailedPrecondition);
     assert_eq!(u.get(&id).await.unwrap().state, pb::BotState::Running as i32);
 
     // It trades the simulated market on one-second bars.
@@ -378,5 +376,28 @@ async fn running_bots_run_again_after_a_restart_with_their_books() {
         assert!(a(&status.equity).is_positive());
     }
     assert_eq!(u.get(&idle.bot_id).await.unwrap().state, pb::BotState::Created as i32, "a bot that was not running stays so");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_running_bot_stops_it_first() {
+    let server = busy_market().await;
+    let mut u = BotUser::new(&server, "delete@example.com").await;
+    let maker = pb::CreateBotRequest {
+        name: "quotes".into(),
+        strategy: "market_maker".into(),
+        symbol: "BTC-USD".into(),
+        parameters: HashMap::from([("spread_pct".to_owned(), 2.0), ("lots".to_owned(), 100.0), ("max_inventory".to_owned(), 1000.0), ("interval_seconds".to_owned(), 1.0)]),
+        capital: "20000".into(),
+        risk: None,
+    };
+    let bot = u.create(maker).await.unwrap();
+    u.start(&bot.bot_id).await.unwrap();
+    u.wait_for(&bot.bot_id, 60, |s| s.open_order_count >= 1).await;
+    u.bots.delete_bot(bearer(u.token(), pb::DeleteBotRequest { bot_id: bot.bot_id.clone() })).await.unwrap();
+    assert_eq!(u.get(&bot.bot_id).await.unwrap_err().code(), Code::NotFound);
+    let open = u.all_orders().await.into_iter().filter(|o| o.bot_id == bot.bot_id && o.status == pb::OrderStatus::New as i32).count();
+    assert_eq!(open, 0, "its quotes were canceled");
+    assert_eq!(u.start(&bot.bot_id).await.unwrap_err().code(), Code::NotFound);
     server.stop().await;
 }
