@@ -246,7 +246,7 @@ enum BotCommand {
         #[arg(long, default_value_t = 0)]
         count: u64,
     },
-    /// Delete a stopped bot (DeleteBot).
+    /// Delete a bot, stopping it first if it runs (DeleteBot).
     Delete {
         #[arg(long)]
         id: String,
