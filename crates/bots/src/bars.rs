@@ -44,6 +44,19 @@ impl BarBuilder {
         closed
     }
 
+    /// Adds trades that happened at the same time (`at`) as one: `open` is the first one's
+    /// price, `close` the last one's. The same as adding them one by one.
+    pub fn on_trades(&mut self, at: UnixMicros, open: Amount, high: Amount, low: Amount, close: Amount, volume: Amount, count: u64) -> Option<Bar> {
+        let closed = self.on_trade(at, open, volume);
+        if let Some(c) = &mut self.current {
+            c.high = c.high.max(high);
+            c.low = c.low.min(low);
+            c.close = close;
+            c.trade_count += count.saturating_sub(1);
+        }
+        closed
+    }
+
     /// Closes the bar in progress if its interval has ended by `now`.
     pub fn on_time(&mut self, now: UnixMicros) -> Option<Bar> {
         match self.current {
@@ -113,6 +126,21 @@ mod tests {
         assert_eq!(b.on_trade(UnixMicros(13_200_000), a("101"), a("1")), None);
         let bar = b.on_trade(UnixMicros(14_000_000), a("103"), a("1")).unwrap();
         assert_eq!((bar.time, bar.close), (UnixMicros(13_000_000), 101.0));
+    }
+
+    #[test]
+    fn trades_at_one_time_can_be_added_as_one() {
+        let trades = [("100", "1"), ("103", "2"), ("98", "1"), ("101", "3")];
+        let mut one_by_one = BarBuilder::new(1_000_000);
+        let mut together = BarBuilder::new(1_000_000);
+        one_by_one.on_trade(UnixMicros(500_000), a("99"), a("1"));
+        together.on_trade(UnixMicros(500_000), a("99"), a("1"));
+        for (p, q) in trades {
+            assert_eq!(one_by_one.on_trade(UnixMicros(2_100_000), a(p), a(q)).is_some(), p == "100");
+        }
+        let closed = together.on_trades(UnixMicros(2_100_000), a("100"), a("103"), a("98"), a("101"), a("7"), 4);
+        assert_eq!(closed.map(|b| b.close), Some(99.0));
+        assert_eq!(one_by_one.on_time(UnixMicros(3_000_000)), together.on_time(UnixMicros(3_000_000)));
     }
 
     #[test]

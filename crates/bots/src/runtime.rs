@@ -61,6 +61,31 @@ pub enum StartError {
 /// Fractions from here up mean "everything" ([`Size::ALL`] is `1 - f64::EPSILON`).
 const ALL_BUT: f64 = 1.0 - 1e-9;
 
+/// Trades of one symbol at one time, merged.
+struct Segment {
+    at: UnixMicros,
+    open: Amount,
+    high: Amount,
+    low: Amount,
+    close: Amount,
+    volume: Amount,
+    count: u64,
+}
+
+impl Segment {
+    fn of(t: &PublicTrade) -> Segment {
+        Segment { at: t.at, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.quantity, count: 1 }
+    }
+
+    fn add(&mut self, t: &PublicTrade) {
+        self.high = self.high.max(t.price);
+        self.low = self.low.min(t.price);
+        self.close = t.price;
+        self.volume = self.volume.checked_add(t.quantity).unwrap_or(Amount::MAX);
+        self.count += 1;
+    }
+}
+
 /// What the ledger has seen of one working order's fills.
 #[derive(Clone, Copy, Debug, Default)]
 struct Synced {
@@ -239,9 +264,15 @@ impl Bots {
                 bot.touch(Change::Durable, now);
             }
         }
-        let mut trades: HashMap<&str, Vec<&PublicTrade>> = HashMap::new();
+        // Trades per symbol, those at the same time merged: every bot of a symbol takes in a
+        // handful of these rather than every trade.
+        let mut trades: HashMap<&str, Vec<Segment>> = HashMap::new();
         for t in &batch.trades {
-            trades.entry(t.symbol.as_str()).or_default().push(t);
+            let segments = trades.entry(t.symbol.as_str()).or_default();
+            match segments.last_mut() {
+                Some(s) if s.at == t.at => s.add(t),
+                _ => segments.push(Segment::of(t)),
+            }
         }
         let mut acted = false;
         let mut halts = Vec::new();
@@ -250,7 +281,7 @@ impl Bots {
             let price_before = bot.last_price;
             let mut outcome = Ok(false);
             for t in trades {
-                if let Some(bar) = bot.bars.on_trade(t.at, t.price, t.quantity) {
+                if let Some(bar) = bot.bars.on_trades(t.at, t.open, t.high, t.low, t.close, t.volume, t.count) {
                     match bot.on_bar(exchange, &bar, now) {
                         Ok(a) => outcome = Ok(outcome.unwrap_or(false) || a),
                         Err(halt) => {
@@ -259,7 +290,7 @@ impl Bots {
                         }
                     }
                 }
-                bot.last_price = Some(t.price);
+                bot.last_price = Some(t.close);
             }
             let outcome = outcome.and_then(|a| Ok(bot.check_risk(exchange, now)? || a));
             // A new price changes the status (equity, unrealized PnL) only of a bot that holds
