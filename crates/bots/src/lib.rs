@@ -20,7 +20,6 @@ mod config;
 mod ledger;
 mod runtime;
 
-pub use bars::{BarBuilder, resample};
 pub use config::{BotConfig, BotState, DEFAULT_INTERVAL_SECONDS, INTERVAL_PARAM, LimitError, MAX_INTERVAL_SECONDS, RiskLimits, Signal, interval_micros, validate_params};
 pub use ledger::Ledger;
 pub use runtime::{BotStatus, BotUpdate, Bots, StartError};

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use aetherion_book::{Lots, Ticks, TimeInForce};
-use aetherion_exchange::{Batch, Exchange, OrderRequest, OrderTag, OrderType, PublicTrade, UserFill, protection_price};
-use aetherion_market::candles::Candle;
+use aetherion_exchange::{Batch, Exchange, OrderRequest, OrderTag, OrderType, UserFill, protection_price};
+use aetherion_market::candles::{Candle, CandleBuilder};
 use aetherion_model::{Amount, Grid, Side, UnixMicros};
 use aetherion_strategy::{Bar, Context, Intent, OrderKind, ParamError, Size, Strategy};
 
-use crate::bars::{BarBuilder, f, resample};
+use crate::bars::{f, to_bar, warmup_bars};
 use crate::config::{BotConfig, BotState, INTERVAL_PARAM, Signal, interval_micros};
 use crate::ledger::{Ledger, mul};
 
@@ -61,31 +61,6 @@ pub enum StartError {
 /// Fractions from here up mean "everything" ([`Size::ALL`] is `1 - f64::EPSILON`).
 const ALL_BUT: f64 = 1.0 - 1e-9;
 
-/// Trades of one symbol at one time, merged.
-struct Segment {
-    at: UnixMicros,
-    open: Amount,
-    high: Amount,
-    low: Amount,
-    close: Amount,
-    volume: Amount,
-    count: u64,
-}
-
-impl Segment {
-    fn of(t: &PublicTrade) -> Segment {
-        Segment { at: t.at, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.quantity, count: 1 }
-    }
-
-    fn add(&mut self, t: &PublicTrade) {
-        self.high = self.high.max(t.price);
-        self.low = self.low.min(t.price);
-        self.close = t.price;
-        self.volume = self.volume.checked_add(t.quantity).unwrap_or(Amount::MAX);
-        self.count += 1;
-    }
-}
-
 /// What the ledger has seen of one working order's fills.
 #[derive(Clone, Copy, Debug, Default)]
 struct Synced {
@@ -108,7 +83,7 @@ struct LiveBot {
     ledger: Ledger,
     strategy: Box<dyn Strategy>,
     ctx: Context,
-    bars: BarBuilder,
+    bars: CandleBuilder,
     open: BTreeMap<u64, Synced>,
     last_price: Option<Amount>,
     message: String,
@@ -126,6 +101,9 @@ struct Halt(BotState, String);
 pub struct Bots {
     bots: BTreeMap<String, LiveBot>,
     updates: Vec<BotUpdate>,
+    /// The earliest close of a bar in progress, kept up to date as bars open and close (the
+    /// exchange task asks for it on every turn).
+    next_close: Option<UnixMicros>,
 }
 
 impl Bots {
@@ -147,8 +125,8 @@ impl Bots {
 
     /// Starts a bot with `ledger` (a fresh one, or the stored one after a restart). Its
     /// strategy warms up on `history` (one-minute candles, oldest first) resampled to its
-    /// interval; what it asks for meanwhile is ignored. Open orders in the exchange tagged
-    /// with its id are its working orders again.
+    /// interval; what it asks for meanwhile is ignored. After a restart, [`Bots::adopt_orders`]
+    /// gives the bots their working orders back.
     pub fn start(
         &mut self,
         exchange: &mut Exchange,
@@ -184,32 +162,49 @@ impl Bots {
         now: UnixMicros,
     ) -> Result<BotStatus, StartError> {
         let interval = interval_micros(&config.params);
-        let open = exchange
-            .open_orders()
-            .filter(|o| o.tag.bot_id.as_deref() == Some(config.bot_id.as_str()))
-            .map(|o| (o.seq, Synced { filled: o.filled.0, notional: o.filled_notional, fees: o.fees }))
-            .collect();
         let mut bot = LiveBot {
             config,
             ledger,
             strategy,
             ctx: Context::new(),
-            bars: BarBuilder::new(interval),
-            open,
+            bars: CandleBuilder::new(interval),
+            open: BTreeMap::new(),
             last_price,
             message: String::new(),
             updated_at: now,
             change: Change::Durable,
             placed: (false, false),
         };
-        for bar in resample(history, interval, now) {
+        for bar in warmup_bars(history, interval, now) {
             bot.set_context(exchange);
             bot.call(|s, ctx| s.on_bar(&bar, ctx)).map_err(|Halt(_, why)| StartError::Failed(why))?;
             bot.ctx.clear_intents();
         }
         let status = bot.status(BotState::Running);
         self.bots.insert(bot.config.bot_id.clone(), bot);
+        self.refresh_next_close();
         Ok(status)
+    }
+
+    /// After a restart: every open order tagged with a running bot becomes that bot's working
+    /// order again (its fills so far are in the stored books); every other bot-tagged order is
+    /// canceled, so that no order stays in a book without its bot. Returns how many were.
+    pub fn adopt_orders(&mut self, exchange: &mut Exchange, now: UnixMicros) -> usize {
+        let mut orphans = Vec::new();
+        for o in exchange.open_orders() {
+            let Some(id) = o.tag.bot_id.as_deref() else { continue };
+            match self.bots.get_mut(id) {
+                Some(bot) => {
+                    bot.open.insert(o.seq, Synced { filled: o.filled.0, notional: o.filled_notional, fees: o.fees });
+                    bot.touch(Change::Status, now);
+                }
+                None => orphans.push((o.account, o.seq)),
+            }
+        }
+        for (account, seq) in &orphans {
+            let _ = exchange.cancel(*account, *seq, now);
+        }
+        orphans.len()
     }
 
     /// Stops a running bot: books the fills it already has, cancels its working orders and
@@ -246,7 +241,7 @@ impl Bots {
     /// limits at the latest price. Returns whether any bot placed or canceled an order (the
     /// caller drains the exchange again).
     pub fn on_batch(&mut self, exchange: &mut Exchange, batch: &Batch, now: UnixMicros) -> bool {
-        if self.bots.is_empty() {
+        if self.bots.is_empty() || (batch.trades.is_empty() && batch.fills.is_empty() && batch.orders.is_empty()) {
             return false;
         }
         // The bots' orders in this batch, by sequence number.
@@ -266,12 +261,12 @@ impl Bots {
         }
         // Trades per symbol, those at the same time merged: every bot of a symbol takes in a
         // handful of these rather than every trade.
-        let mut trades: HashMap<&str, Vec<Segment>> = HashMap::new();
+        let mut trades: HashMap<&str, Vec<Candle>> = HashMap::new();
         for t in &batch.trades {
-            let segments = trades.entry(t.symbol.as_str()).or_default();
-            match segments.last_mut() {
-                Some(s) if s.at == t.at => s.add(t),
-                _ => segments.push(Segment::of(t)),
+            let at_once = trades.entry(t.symbol.as_str()).or_default();
+            match at_once.last_mut() {
+                Some(c) if c.open_time == t.at => c.add_trade(t.price, t.quantity),
+                _ => at_once.push(Candle::first(t.at, t.price, t.quantity)),
             }
         }
         let mut acted = false;
@@ -281,8 +276,8 @@ impl Bots {
             let price_before = bot.last_price;
             let mut outcome = Ok(false);
             for t in trades {
-                if let Some(bar) = bot.bars.on_trades(t.at, t.open, t.high, t.low, t.close, t.volume, t.count) {
-                    match bot.on_bar(exchange, &bar, now) {
+                if let Some(bar) = bot.bars.on_trades(t) {
+                    match bot.on_bar(exchange, &to_bar(bar), now) {
                         Ok(a) => outcome = Ok(outcome.unwrap_or(false) || a),
                         Err(halt) => {
                             outcome = Err(halt);
@@ -303,7 +298,11 @@ impl Bots {
                 Err(halt) => halts.push((bot.config.bot_id.clone(), halt)),
             }
         }
-        self.halt_all(exchange, halts, now) || acted
+        let halted = self.halt_all(exchange, halts, now);
+        if !batch.trades.is_empty() {
+            self.refresh_next_close();
+        }
+        halted || acted
     }
 
     /// Closes the bars whose interval has ended by `now` and runs the strategies on them.
@@ -312,13 +311,15 @@ impl Bots {
         let mut acted = false;
         let mut halts = Vec::new();
         for bot in self.bots.values_mut() {
-            let Some(bar) = bot.bars.on_time(now) else { continue };
-            match bot.on_bar(exchange, &bar, now).and_then(|a| Ok(bot.check_risk(exchange, now)? || a)) {
+            let Some(bar) = bot.bars.roll(now) else { continue };
+            match bot.on_bar(exchange, &to_bar(bar), now).and_then(|a| Ok(bot.check_risk(exchange, now)? || a)) {
                 Ok(a) => acted |= a,
                 Err(halt) => halts.push((bot.config.bot_id.clone(), halt)),
             }
         }
-        self.halt_all(exchange, halts, now) || acted
+        let halted = self.halt_all(exchange, halts, now);
+        self.refresh_next_close();
+        halted || acted
     }
 
     /// Stops the bots that must end; returns whether there were any (their orders canceled).
@@ -332,7 +333,11 @@ impl Bots {
 
     /// The earliest time a bar in progress closes.
     pub fn next_bar_close(&self) -> Option<UnixMicros> {
-        self.bots.values().filter_map(|b| b.bars.closes_at()).min()
+        self.next_close
+    }
+
+    fn refresh_next_close(&mut self) {
+        self.next_close = self.bots.values().filter_map(|b| b.bars.closes_at()).min();
     }
 
     /// A running bot's status.
@@ -665,7 +670,7 @@ fn lots_floor(grid: &Grid, qty: Amount) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aetherion_exchange::{AccountId, FIRST_ACCOUNT, MarketSpec};
+    use aetherion_exchange::{AccountId, FIRST_ACCOUNT, MarketSpec, PublicTrade};
     use aetherion_model::Grid;
 
     /// Fails on its second bar; asks for an order at NaN on its first when told to.

@@ -270,9 +270,26 @@ fn after_a_restart_the_stored_books_and_the_working_orders_carry_on() {
     assert_eq!((before.position, before.open_orders), (a("1"), 2));
     let stored = h.bots.take_updates().into_iter().rev().find(|u| u.durable).unwrap().ledger;
 
+    // An order of a bot that no longer runs.
+    let mut orphan = OrderRequest {
+        account: OWNER,
+        symbol: "XYZ-USD".into(),
+        side: Side::Buy,
+        order_type: OrderType::Limit { price: Ticks(5_000) },
+        quantity: Lots(1),
+        tif: TimeInForce::Gtc,
+        post_only: false,
+        tag: OrderTag::default(),
+    };
+    orphan.tag = OrderTag { order_id: "gone.1".into(), client_order_id: None, bot_id: Some("gone".into()) };
+    let orphan = h.ex.place(orphan, UnixMicros(3 * SECOND)).unwrap();
+
     // A new runtime over the same exchange (restored orders) with the stored books.
     let mut bots = Bots::new();
-    let after = bots.start(&mut h.ex, cfg, stored, &[], Some(a("100")), UnixMicros(4 * SECOND)).unwrap();
+    bots.start(&mut h.ex, cfg, stored, &[], Some(a("100")), UnixMicros(4 * SECOND)).unwrap();
+    assert_eq!(bots.adopt_orders(&mut h.ex, UnixMicros(4 * SECOND)), 1, "the orphan is canceled");
+    assert!(h.ex.order(orphan).unwrap().status.is_final());
+    let after = bots.status("bot-1").unwrap();
     assert_eq!((after.position, after.cash, after.realized_pnl, after.trade_count, after.open_orders), (before.position, before.cash, before.realized_pnl, before.trade_count, before.open_orders));
     assert_eq!(bots.start(&mut h.ex, config("sma_crossover", &[], "1", RiskLimits::default()), Ledger::new(a("1"), UnixMicros(0)), &[], None, UnixMicros(0)), Err(StartError::AlreadyRunning));
     // Stopping cancels both working orders.

@@ -19,11 +19,13 @@ pub struct Candle {
 }
 
 impl Candle {
-    fn first(open_time: UnixMicros, price: Amount, qty: Amount) -> Candle {
+    /// A candle of one trade.
+    pub fn first(open_time: UnixMicros, price: Amount, qty: Amount) -> Candle {
         Candle { open_time, open: price, high: price, low: price, close: price, volume: qty, trade_count: 1 }
     }
 
-    fn add_trade(&mut self, price: Amount, qty: Amount) {
+    /// Adds a later trade.
+    pub fn add_trade(&mut self, price: Amount, qty: Amount) {
         self.high = self.high.max(price);
         self.low = self.low.min(price);
         self.close = price;
@@ -45,36 +47,55 @@ pub fn align(t: UnixMicros, interval_micros: i64) -> UnixMicros {
     UnixMicros(t.0 - t.0.rem_euclid(interval_micros))
 }
 
-/// Builds one-minute candles from a stream of trades in time order.
-#[derive(Clone, Debug, Default)]
+/// Builds candles of one interval (one minute by default), aligned to the Unix epoch, from a
+/// stream of trades in time order. An interval with no trade makes no candle.
+#[derive(Clone, Debug)]
 pub struct CandleBuilder {
+    interval: i64,
     current: Option<Candle>,
 }
 
+impl Default for CandleBuilder {
+    fn default() -> Self {
+        Self::new(MINUTE_MICROS)
+    }
+}
+
 impl CandleBuilder {
-    /// Adds a trade. Returns the previous candle when this trade opens a new minute.
+    pub fn new(interval_micros: i64) -> Self {
+        CandleBuilder { interval: interval_micros.max(1), current: None }
+    }
+
+    /// Adds a trade. Returns the previous candle when this trade opens a new interval.
     pub fn on_trade(&mut self, at: UnixMicros, price: Amount, qty: Amount) -> Option<Candle> {
-        let minute = align(at, MINUTE_MICROS);
+        self.on_trades(&Candle::first(at, price, qty))
+    }
+
+    /// Adds trades that happened at one time, summed up as a candle whose `open_time` is that
+    /// time: the same as adding them one by one.
+    pub fn on_trades(&mut self, trades: &Candle) -> Option<Candle> {
+        let start = align(trades.open_time, self.interval);
         match &mut self.current {
-            Some(c) if c.open_time == minute => {
-                c.add_trade(price, qty);
-                None
-            }
             // A trade stamped before the open candle (clock step back) joins the open candle.
-            Some(c) if minute < c.open_time => {
-                c.add_trade(price, qty);
+            Some(c) if start <= c.open_time => {
+                c.merge(trades);
                 None
             }
-            _ => self.current.replace(Candle::first(minute, price, qty)),
+            _ => self.current.replace(Candle { open_time: start, ..*trades }),
         }
     }
 
-    /// Closes the open candle if its minute has ended by `now`.
+    /// Closes the open candle if its interval has ended by `now`.
     pub fn roll(&mut self, now: UnixMicros) -> Option<Candle> {
         match self.current {
-            Some(c) if c.open_time.0 + MINUTE_MICROS <= now.0 => self.current.take(),
+            Some(c) if c.open_time.0 + self.interval <= now.0 => self.current.take(),
             _ => None,
         }
+    }
+
+    /// When the open candle's interval ends; `None` when there is none.
+    pub fn closes_at(&self) -> Option<UnixMicros> {
+        self.current.map(|c| UnixMicros(c.open_time.0 + self.interval))
     }
 
     /// The candle still open, if any.

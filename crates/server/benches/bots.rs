@@ -184,8 +184,8 @@ async fn run(bots: usize, seconds: u64) {
         trades += status.trade_count;
     }
     println!("{seconds} s measured; CPU {cpu:.0}% of one core (2 cores here); the first user's {BOTS_PER_USER} bots made {trades} fills");
-    report("trade -> bots", samples.trade);
-    report("bar close -> bots", samples.bar);
+    report("trade -> bots", samples.trade.into());
+    report("bar close -> bots", samples.bar.into());
     report("trade -> tick client", tick_delays);
     let _ = stop.send(());
     let _ = serving.await;

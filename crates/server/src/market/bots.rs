@@ -1,7 +1,7 @@
 //! Bots at run time, outside the exchange task: where their statuses are published, how
 //! stored bots become runtime configurations and back, and how fast bots react.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use aetherion_bots::{BotConfig, BotState, BotStatus, BotUpdate, Ledger, RiskLimits, Signal};
@@ -59,7 +59,8 @@ impl BotHub {
 }
 
 /// Delays from an event to the moment every running bot has reacted to it, in microseconds:
-/// from a trade (its time in the exchange) and from a bar's scheduled close.
+/// from a trade (its time in the exchange) and from a bar's scheduled close. Only the latest
+/// [`KEPT_SAMPLES`] of each are kept, so a long-running server holds a few kilobytes.
 #[derive(Default)]
 pub struct ReactionStats {
     inner: Mutex<Samples>,
@@ -67,29 +68,30 @@ pub struct ReactionStats {
 
 #[derive(Default, Clone, Debug)]
 pub struct Samples {
-    pub trade: Vec<i64>,
-    pub bar: Vec<i64>,
+    pub trade: VecDeque<i64>,
+    pub bar: VecDeque<i64>,
 }
 
-/// Samples kept per kind; older ones are dropped.
-const MAX_SAMPLES: usize = 1 << 20;
+/// Samples kept per kind.
+pub const KEPT_SAMPLES: usize = 4096;
+
+fn keep(samples: &mut VecDeque<i64>, micros: i64) {
+    if samples.len() == KEPT_SAMPLES {
+        samples.pop_front();
+    }
+    samples.push_back(micros);
+}
 
 impl ReactionStats {
     pub fn record_trade(&self, micros: i64) {
-        let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if s.trade.len() < MAX_SAMPLES {
-            s.trade.push(micros);
-        }
+        keep(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()).trade, micros);
     }
 
     pub fn record_bar(&self, micros: i64) {
-        let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if s.bar.len() < MAX_SAMPLES {
-            s.bar.push(micros);
-        }
+        keep(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()).bar, micros);
     }
 
-    /// The samples so far, clearing them.
+    /// The samples kept, clearing them.
     pub fn take(&self) -> Samples {
         std::mem::take(&mut *self.inner.lock().unwrap_or_else(|p| p.into_inner()))
     }

@@ -144,19 +144,14 @@ impl ExchangeTask {
         self.bot_runs.push(run);
     }
 
-    /// Cancels open orders of bots that are not running (after a restart): no order stays in
-    /// a book without its bot.
-    pub fn cancel_orphans(&mut self, at: UnixMicros) -> usize {
-        let orphans: Vec<(AccountId, u64)> = self
-            .exchange
-            .open_orders()
-            .filter(|o| o.tag.bot_id.as_deref().is_some_and(|id| !self.bots.is_running(id)))
-            .map(|o| (o.account, o.seq))
-            .collect();
-        for (account, seq) in &orphans {
-            let _ = self.exchange.cancel(*account, *seq, at);
-        }
-        orphans.len()
+    /// After a restart: the running bots take their open orders back; orders of bots that
+    /// are not running are canceled. Returns the statuses of the running bots and how many
+    /// orders were canceled.
+    pub fn adopt_bot_orders(&mut self, at: UnixMicros) -> (Vec<BotStatus>, usize) {
+        let orphans = self.bots.adopt_orders(&mut self.exchange, at);
+        // Nothing in the books changed (they are the stored ones): the updates are only shown.
+        let statuses = self.bots.take_updates().into_iter().map(|u| u.status).collect();
+        (statuses, orphans)
     }
 
     pub fn exchange_mut(&mut self) -> &mut Exchange {

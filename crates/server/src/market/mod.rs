@@ -154,11 +154,7 @@ impl MarketHub {
                 None => Err("its owner has no trading account".to_owned()),
             };
             match started {
-                // Its books are the stored ones: the status can be shown before the task runs.
-                Ok(status) => {
-                    hub.bot_hub.publish(status);
-                    resumed += 1;
-                }
+                Ok(_) => resumed += 1,
                 Err(why) => {
                     tracing::warn!(bot_id = %record.run.bot_id, %why, "a bot could not restart");
                     let mut run = record.run.clone();
@@ -169,7 +165,11 @@ impl MarketHub {
                 }
             }
         }
-        let orphans = task.cancel_orphans(at);
+        let (statuses, orphans) = task.adopt_bot_orders(at);
+        // Their books are the stored ones: the statuses can be shown before the task runs.
+        for status in statuses {
+            hub.bot_hub.publish(status);
+        }
         if resumed > 0 || orphans > 0 {
             tracing::info!(bots = resumed, canceled_orphans = orphans, "bots are running again");
         }
