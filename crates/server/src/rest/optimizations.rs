@@ -91,17 +91,48 @@ fn objective_of(m: &Metrics, name: &str) -> Option<f64> {
     .filter(|v| v.is_finite())
 }
 
-/// Every combination of the grid, in a fixed order (parameter names sorted, values as given).
-fn combinations(grid: &BTreeMap<String, Vec<f64>>) -> Vec<BTreeMap<String, f64>> {
-    let mut out = vec![BTreeMap::new()];
-    for (name, values) in grid {
-        out = out.into_iter().flat_map(|base| values.iter().map(move |v| {
-            let mut p = base.clone();
-            p.insert(name.clone(), *v);
-            p
-        })).collect();
+/// Combination `index` of the grid, in a fixed order (parameter names sorted, values as
+/// given; the last name varies fastest).
+fn combination(grid: &BTreeMap<String, Vec<f64>>, mut index: u64) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for (name, values) in grid.iter().rev() {
+        let n = values.len() as u64;
+        out.insert(name.clone(), values[(index % n) as usize]);
+        index /= n;
     }
     out
+}
+
+/// The indices of the combinations to run: all of them, or `samples` distinct ones drawn
+/// with a seeded generator. Nothing is built for the rest of the grid, however large.
+fn chosen(total: Option<u64>, samples: Option<usize>, seed: u64) -> Result<Vec<u64>, ApiError> {
+    let too_many = || invalid("parameter_grid", format!("{} combinations; at most {MAX_COMBINATIONS} (or use random_samples)", total.map_or("too many".to_owned(), |t| t.to_string())));
+    let total = total.ok_or_else(too_many)?;
+    let Some(n) = samples else {
+        if total > MAX_COMBINATIONS as u64 {
+            return Err(too_many());
+        }
+        return Ok((0..total).collect());
+    };
+    if n == 0 {
+        return Err(invalid("random_samples", "must be at least 1"));
+    }
+    if n > MAX_COMBINATIONS {
+        return Err(invalid("random_samples", format!("at most {MAX_COMBINATIONS}")));
+    }
+    if n as u64 >= total {
+        return Ok((0..total).collect());
+    }
+    let mut rng = aetherion_market::rng::Rng::new(seed);
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut picked = Vec::with_capacity(n);
+    while picked.len() < n {
+        let i = rng.below(total);
+        if seen.insert(i) {
+            picked.push(i);
+        }
+    }
+    Ok(picked)
 }
 
 fn run_of(record: &BacktestRecord, progress: f64) -> Result<OptimizationRun, ApiError> {
@@ -129,32 +160,14 @@ pub async fn create(State(state): State<Arc<AppState>>, Authenticated(caller): A
     if req.parameter_grid.is_empty() || req.parameter_grid.values().any(Vec::is_empty) {
         return Err(invalid("parameter_grid", "give at least one value for each parameter named"));
     }
-    let mut combos = combinations(&req.parameter_grid);
-    // Each combination must be valid; an invalid one names its parameter.
+    let total = req.parameter_grid.values().try_fold(1u64, |n, v| n.checked_mul(v.len() as u64));
+    let combos: Vec<BTreeMap<String, f64>> = chosen(total, req.random_samples, req.seed)?.into_iter().map(|i| combination(&req.parameter_grid, i)).collect();
+    // Each combination to run must be valid; an invalid one names its parameter.
     for combo in &combos {
         info.validate(combo).map_err(|e| {
             let name = e.name().to_owned();
             ApiError::unprocessable(format!("parameter_grid.{name}: {e} (in {combo:?})"), Some(format!("parameter_grid.{name}")), None)
         })?;
-    }
-    if let Some(n) = req.random_samples {
-        if n == 0 {
-            return Err(invalid("random_samples", "must be at least 1"));
-        }
-        // A seeded shuffle (splitmix64 + Fisher-Yates), then the first n.
-        let mut x = req.seed ^ 0x9E37_79B9_7F4A_7C15;
-        for i in (1..combos.len()).rev() {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            combos.swap(i, (z % (i as u64 + 1)) as usize);
-        }
-        combos.truncate(n);
-    }
-    if combos.len() > MAX_COMBINATIONS {
-        return Err(invalid("parameter_grid", format!("{} combinations; at most {MAX_COMBINATIONS} (or use random_samples)", combos.len())));
     }
     let cash = initial_cash(req.initial_cash.as_deref())?;
     if !req.commission.is_finite() || !(0.0..0.5).contains(&req.commission) {
@@ -262,4 +275,36 @@ pub async fn delete(State(state): State<Arc<AppState>>, Authenticated(caller): A
 
 fn not_found(id: &str) -> ApiError {
     ServiceError::NotFound(format!("optimization {id:?} does not exist")).into()
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    fn grid(sizes: &[(&str, usize)]) -> BTreeMap<String, Vec<f64>> {
+        sizes.iter().map(|(n, k)| (n.to_string(), (0..*k).map(|v| v as f64).collect())).collect()
+    }
+
+    #[test]
+    fn combinations_are_indexed_with_the_last_name_fastest() {
+        let g = grid(&[("fast", 2), ("slow", 3)]);
+        let all: Vec<(f64, f64)> = (0..6).map(|i| combination(&g, i)).map(|c| (c["fast"], c["slow"])).collect();
+        assert_eq!(all, [(0.0, 0.0), (0.0, 1.0), (0.0, 2.0), (1.0, 0.0), (1.0, 1.0), (1.0, 2.0)]);
+    }
+
+    #[test]
+    fn a_huge_grid_is_refused_or_sampled_without_building_it() {
+        // 100^6 = 10^12 combinations.
+        let sizes: Vec<(String, usize)> = (0..6).map(|i| (format!("p{i}"), 100)).collect();
+        let total = sizes.iter().try_fold(1u64, |n, (_, k)| n.checked_mul(*k as u64));
+        assert!(chosen(total, None, 1).is_err());
+        let picked = chosen(total, Some(500), 7).unwrap();
+        let distinct: std::collections::HashSet<_> = picked.iter().collect();
+        assert_eq!((picked.len(), distinct.len()), (500, 500));
+        assert_eq!(picked, chosen(total, Some(500), 7).unwrap(), "seeded");
+        assert_ne!(picked, chosen(total, Some(500), 8).unwrap());
+        assert!(chosen(None, Some(5), 1).is_err(), "a grid past 2^64 is refused");
+        assert!(chosen(total, Some(0), 1).is_err());
+        assert_eq!(chosen(Some(4), Some(10), 1).unwrap(), [0, 1, 2, 3], "a sample larger than the grid is the grid");
+    }
 }
