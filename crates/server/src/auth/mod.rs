@@ -17,18 +17,22 @@ pub use tokens::{Caller, TokenError, TokenKeys};
 
 /// Reads the caller from request metadata.
 pub fn caller_from_metadata(keys: &TokenKeys, metadata: &MetadataMap) -> Result<Caller, ServiceError> {
-    let value = metadata.get("authorization").ok_or_else(|| {
-        ServiceError::Unauthenticated("missing authorization metadata: send 'authorization: Bearer <access token>'".into())
-    })?;
+    let value = metadata.get("authorization").map(|v| v.to_str().map_err(|_| ()));
+    caller_from_authorization(keys, value, "authorization", "metadata")
+}
+
+/// Reads the caller from an `authorization` value (`None`: missing; `Err`: not text) of gRPC
+/// metadata or an HTTP header; `header` and `kind` name it in the messages.
+pub fn caller_from_authorization(keys: &TokenKeys, value: Option<Result<&str, ()>>, header: &str, kind: &str) -> Result<Caller, ServiceError> {
     let value = value
-        .to_str()
-        .map_err(|_| ServiceError::Unauthenticated("authorization metadata is not text".into()))?;
+        .ok_or_else(|| ServiceError::Unauthenticated(format!("missing {header} {kind}: send '{header}: Bearer <access token>'")))?
+        .map_err(|()| ServiceError::Unauthenticated(format!("{header} {kind} is not text")))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ServiceError::Unauthenticated("authorization metadata must be 'Bearer <access token>'".into()))?;
+        .ok_or_else(|| ServiceError::Unauthenticated(format!("{header} {kind} must be 'Bearer <access token>'")))?;
     keys.verify_access(token).map_err(|e| ServiceError::Unauthenticated(e.to_string()))
 }
 
