@@ -160,19 +160,6 @@ impl Engine {
         Ok(metrics)
     }
 
-    pub fn trades(&self) -> &[Trade] {
-        &self.trades
-    }
-
-    pub fn equity_curve(&self) -> &[EquityPoint] {
-        &self.equity
-    }
-
-    /// Orders the broker dropped in the last run.
-    pub fn orders_canceled(&self) -> u64 {
-        self.broker.canceled
-    }
-
     /// The loop, on input already validated.
     pub(crate) fn run_valid(
         &mut self,
