@@ -301,7 +301,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             let mut stream = trading.subscribe_ticks(req).await.map_err(status_error)?.into_inner();
             let mut seen = 0;
             while let Some(tick) = stream.message().await.map_err(status_error)? {
-                println!("{}", tick_json(&tick));
+                if !emit(&tick_json(&tick)) {
+                    break;
+                }
                 seen += 1;
                 if seen == count {
                     break;
@@ -314,7 +316,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             let mut stream = trading.stream_order_book(req).await.map_err(status_error)?.into_inner();
             let mut seen = 0;
             while let Some(book) = stream.message().await.map_err(status_error)? {
-                println!("{}", book_json(&book));
+                if !emit(&book_json(&book)) {
+                    break;
+                }
                 seen += 1;
                 if seen == count {
                     break;
@@ -493,7 +497,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                     let mut stream = bots.stream_bot_status(req).await.map_err(status_error)?.into_inner();
                     let mut seen = 0;
                     while let Some(status) = stream.message().await.map_err(status_error)? {
-                        println!("{}", bot_status_json(&status));
+                        if !emit(&bot_status_json(&status)) {
+                            break;
+                        }
                         seen += 1;
                         if seen == count {
                             break;
@@ -533,6 +539,14 @@ async fn connect(server: &str, ca_cert: Option<&std::path::Path>) -> anyhow::Res
         bail!("--ca-cert is for https:// servers");
     }
     endpoint.connect().await.with_context(|| format!("connecting to {server}"))
+}
+
+/// Prints one line of a stream; false once nobody reads it (a closed pipe ends the stream
+/// quietly rather than panicking in `println!`).
+fn emit(line: &Value) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
 }
 
 fn status_error(status: tonic::Status) -> anyhow::Error {
